@@ -1,0 +1,132 @@
+// The backend interface: every numeric kernel the engine needs, on flat row-major float32 buffers.
+//
+// The tensor engine (tensor.ts, ops.ts) owns shapes and autograd; a backend only runs kernels.
+// Backends today: `ref` (plain TypeScript loops, the oracle for tests) and `native` (our C addon,
+// AVX-512/AVX2, all cores). A WebAssembly or GPU backend later implements the same interface;
+// buffers are typed `Buf` so a device backend can substitute its own handle type, and reading values
+// back to the host is always an explicit call (Tensor.toArray), never implicit.
+//
+// Conventions for every kernel:
+// - All sizes are element counts; all buffers are contiguous, row-major, float32 unless typed otherwise.
+// - `accumulate` true means `out += result` (used by backward passes that sum gradients), false `out = result`.
+// - Kernels never allocate output buffers; the caller (the engine's arena) passes them in.
+
+export type Buf = Float32Array;
+
+/** C[b] = op(A[b]) @ op(B[b])  (+ C[b] when accumulate), for b in [0, batch). */
+export interface MatmulParams {
+  batch: number;
+  /** rows of op(A) and C */
+  M: number;
+  /** cols of op(B) and C */
+  N: number;
+  /** inner dimension */
+  K: number;
+  /** A is stored [K, M] (we use its transpose) instead of [M, K] */
+  transA: boolean;
+  /** B is stored [N, K] (we use its transpose) instead of [K, N] */
+  transB: boolean;
+  accumulate: boolean;
+  /** element offsets between consecutive batch matrices; 0 broadcasts one matrix. Defaults: M*K, K*N, M*N. */
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+}
+
+/**
+ * Causal attention shape. q: [B, Tq, H, D]; k, v: [B, Tk, Hkv, D] (batch stride kvBatchStride, default Tk*Hkv*D,
+ * so a KV cache allocated for Tmax positions can be passed directly); out: [B, Tq, H, D]; lse: [B, H, Tq].
+ * Query i (0-based within Tq) sits at absolute position (Tk - Tq + i) and attends keys j <= that position.
+ * Grouped-query: query head h reads kv head floor(h / (H / Hkv)).
+ */
+export interface AttentionShape {
+  B: number;
+  Tq: number;
+  Tk: number;
+  H: number;
+  Hkv: number;
+  D: number;
+  scale: number;
+  kvBatchStride?: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** worker threads the backend computes with (1 for ref) */
+  readonly threads: number;
+
+  // ---- linear algebra
+  matmul(a: Buf, b: Buf, c: Buf, p: MatmulParams): void;
+  /** dst[c * rows + r] = src[r * cols + c] */
+  transpose(src: Buf, dst: Buf, rows: number, cols: number): void;
+
+  // ---- elementwise (n elements)
+  fill(dst: Buf, value: number, n: number): void;
+  copy(src: Buf, dst: Buf, n: number): void;
+  /** out = a + b, or out += a + b when accumulate */
+  add(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void;
+  /** out = a * b, or out += a * b */
+  mul(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void;
+  /** out = alpha * x, or out += alpha * x (axpy) */
+  scale(x: Buf, alpha: number, out: Buf, n: number, accumulate: boolean): void;
+  /** dst += t * (src - dst)   (momentum buffers: lerp toward the gradient) */
+  lerp(dst: Buf, src: Buf, t: number, n: number): void;
+  /** sum of elements, accumulated in float64 */
+  sum(x: Buf, n: number): number;
+  /** sum of squares, accumulated in float64 (Frobenius norm squared) */
+  sumSquares(x: Buf, n: number): number;
+
+  // ---- activations
+  /** y = relu(x)^2 */
+  reluSquaredForward(x: Buf, y: Buf, n: number): void;
+  /** dx (+)= dy * 2 * relu(x) */
+  reluSquaredBackward(dy: Buf, x: Buf, dx: Buf, n: number, accumulate: boolean): void;
+  /** y = cap * tanh(x / cap) */
+  softcapForward(x: Buf, y: Buf, n: number, cap: number): void;
+  /** dx (+)= dy * (1 - (y / cap)^2), from the saved output y */
+  softcapBackward(dy: Buf, y: Buf, dx: Buf, n: number, cap: number, accumulate: boolean): void;
+
+  // ---- normalization: RMSNorm without weight over the last dimension
+  /** y = x * rstd, rstd[r] = 1 / sqrt(mean(x[r]^2) + eps) */
+  rmsnormForward(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void;
+  /** dx (+)= rstd * (dy - y * mean(dy * y)), from the saved output y and rstd */
+  rmsnormBackward(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, accumulate: boolean): void;
+
+  // ---- rotary embedding on x: [B, T, H, D]; cos, sin: [>= pos0 + T, D/2]
+  /**
+   * Channel i pairs with channel i + D/2: y1 = x1 cos + x2 sin, y2 = -x1 sin + x2 cos, at position pos0 + t.
+   * `inverse` rotates by the negative angle, which is exactly the backward (the rotation is orthogonal).
+   * dst must not alias src; with accumulate, dst += rotated.
+   */
+  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, accumulate: boolean): void;
+
+  // ---- fused causal self-attention (scores, softmax, weighted sum), see AttentionShape
+  /** out = softmax(scale * q k^T + causal mask) v; lse[b, h, i] = log-sum-exp of the scaled scores of row i */
+  attentionForward(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, s: AttentionShape): void;
+  /** Accumulates into dq, dk, dv (the caller zeroes them first when needed). Needs the forward's out and lse. */
+  attentionBackward(dout: Buf, q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dq: Buf, dk: Buf, dv: Buf, s: AttentionShape): void;
+
+  // ---- embedding: table [V, C], ids [n]
+  embeddingForward(table: Buf, ids: Int32Array, out: Buf, n: number, dim: number): void;
+  /** dtable[ids[i]] += dout[i] (scatter-add) */
+  embeddingBackward(dout: Buf, ids: Int32Array, dtable: Buf, n: number, dim: number): void;
+
+  // ---- cross-entropy fused with log-softmax; logits [rows, V] (row stride `stride` >= V, for padded vocabularies)
+  /**
+   * losses[r] = logsumexp(logits[r, :V]) - logits[r, target[r]], or 0 where target[r] == -1 (ignored).
+   * lse[r] saved for the backward.
+   */
+  crossEntropyForward(logits: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number): void;
+  /**
+   * dlogits[r, j] = dloss[r] * (softmax(logits[r])_j - [j == target[r]]) for j < V, 0 for V <= j < stride;
+   * whole row 0 where target[r] == -1. Overwrites dlogits (never accumulates).
+   */
+  crossEntropyBackward(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void;
+
+  // ---- optimizer
+  /**
+   * One bias-corrected AdamW update in place (decoupled weight decay):
+   * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps) + lr * wd * p.
+   */
+  adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+}
