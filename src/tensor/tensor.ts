@@ -1,0 +1,166 @@
+// Tensor: a float32 array with a shape, and reverse-mode autograd over coarse operations.
+//
+// Like micrograd, but each graph node is a whole operation (a matmul, an attention) rather than a
+// scalar: a GPT step records about 20 nodes per layer. Each op (ops.ts) computes its forward through
+// the backend and registers a closure that pushes the output's gradient into its inputs' gradients.
+//
+// Storage: parameters own their buffers (and a persistent gradient buffer); activations and their
+// gradients come from the arena and live for one step. Reading values back to the host is explicit
+// (toArray, item), so a device backend can keep storage elsewhere.
+
+import type { Buf } from './backend.js';
+import { Arena } from './arena.js';
+import { getBackend } from './backends.js';
+
+/** The arena all activations of the current thread come from. */
+export const arena = new Arena();
+
+let gradEnabled = true;
+
+/** Run fn without recording the graph (inference, evaluation, optimizer math). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export class Tensor {
+  /** gradient buffer: persistent for parameters, from the arena for activations (null until needed) */
+  grad: Buf | null = null;
+  /** the backward closure of the op that made this tensor, and that op's inputs */
+  backwardFn: (() => void) | null = null;
+  parents: Tensor[] = [];
+  /** arena generation the storage belongs to; -1 for owned storage (parameters, inputs) */
+  readonly generation: number;
+
+  constructor(
+    readonly shape: readonly number[],
+    readonly data: Buf,
+    public requiresGrad = false,
+    fromArena = false,
+  ) {
+    const n = numel(shape);
+    if (data.length < n) throw new Error(`tensor of shape [${shape}] needs ${n} elements, buffer has ${data.length}`);
+    this.generation = fromArena ? arena.generation : -1;
+  }
+
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  /** A new tensor with owned (non-arena) zeroed storage. */
+  static zeros(shape: readonly number[], requiresGrad = false): Tensor {
+    return new Tensor(shape, new Float32Array(numel(shape)), requiresGrad);
+  }
+
+  /** A new tensor owning a copy of values. */
+  static from(values: ArrayLike<number>, shape: readonly number[], requiresGrad = false): Tensor {
+    const t = Tensor.zeros(shape, requiresGrad);
+    if (values.length !== t.size) throw new Error(`Tensor.from: ${values.length} values for shape [${shape}] (${t.size})`);
+    t.data.set(values);
+    return t;
+  }
+
+  /** A parameter: owned storage, requires grad, a persistent gradient buffer zeroed by zeroGrad(). */
+  static parameter(shape: readonly number[]): Tensor {
+    const t = Tensor.zeros(shape, true);
+    t.grad = new Float32Array(t.size);
+    return t;
+  }
+
+  /** Throws if this activation's arena was reset after it was made (its buffer now holds other data). */
+  checkAlive(): void {
+    if (this.generation !== -1 && this.generation !== arena.generation) {
+      throw new Error('tensor used after its arena was reset: read values (toArray/item) before arena.reset()');
+    }
+  }
+
+  /** Copy the values back to the host. */
+  toArray(): Float32Array {
+    this.checkAlive();
+    return this.data.slice(0, this.size);
+  }
+
+  item(): number {
+    if (this.size !== 1) throw new Error(`item() needs a single element, shape is [${this.shape}]`);
+    this.checkAlive();
+    return this.data[0];
+  }
+
+  zeroGrad(): void {
+    if (this.grad) getBackend().fill(this.grad, 0, this.grad.length);
+  }
+
+  /**
+   * Backpropagate from this scalar (or from `seed`, a gradient of the same shape).
+   * Visits the graph in reverse topological order; each node's closure runs once.
+   */
+  backward(seed?: Buf): void {
+    this.checkAlive();
+    if (!seed && this.size !== 1) throw new Error(`backward() without a seed needs a scalar, shape is [${this.shape}]`);
+    const order: Tensor[] = [];
+    const seen = new Set<Tensor>();
+    // iterative DFS (a deep graph must not overflow the JS stack)
+    const stack: [Tensor, boolean][] = [[this, false]];
+    while (stack.length) {
+      const [t, expanded] = stack.pop()!;
+      if (expanded) { order.push(t); continue; }
+      if (seen.has(t)) continue;
+      seen.add(t);
+      stack.push([t, true]);
+      for (const p of t.parents) if (p.requiresGrad && !seen.has(p)) stack.push([p, false]);
+    }
+    const g = gradSlot(this);
+    if (seed) getBackend().copy(seed, g.buf, this.size);
+    else if (g.accumulate) g.buf[0] += 1;
+    else g.buf[0] = 1;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      if (t.backwardFn && t.grad) t.backwardFn();
+    }
+  }
+}
+
+/**
+ * Where an op writes a gradient for `t`: its existing buffer (accumulate) or a fresh arena buffer
+ * that the first writer overwrites (accumulate false), which saves zeroing it.
+ */
+export function gradSlot(t: Tensor): { buf: Buf; accumulate: boolean } {
+  if (t.grad) return { buf: t.grad, accumulate: true };
+  t.grad = arena.alloc(t.size);
+  return { buf: t.grad, accumulate: false };
+}
+
+/** Like gradSlot, but for kernels that can only accumulate: a fresh buffer is zeroed first. */
+export function gradSlotZeroed(t: Tensor): Buf {
+  if (t.grad) return t.grad;
+  t.grad = arena.alloc(t.size, true);
+  return t.grad;
+}
+
+/** An activation tensor from the arena. */
+export function activation(shape: readonly number[]): Tensor {
+  return new Tensor(shape, arena.alloc(numel(shape)), false, true);
+}
+
+/** Record `out` as produced from `inputs` with the given backward, if any input needs a gradient. */
+export function record(out: Tensor, inputs: Tensor[], backward: () => void): Tensor {
+  if (!gradEnabled) return out;
+  for (const t of inputs) t.checkAlive();
+  if (inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.parents = inputs;
+    out.backwardFn = backward;
+  }
+  return out;
+}
