@@ -1,0 +1,164 @@
+// The optimizer: one object, two kinds of parameter groups (SPEC section 3).
+//
+// - AdamW for the embedding and the lm_head: betas (0.8, 0.95), eps 1e-10, no weight decay,
+//   bias-corrected. Learning rates 0.2 (embedding) and 0.004 (head), both times (C/768)^-0.5.
+// - Muon for every 2-D matrix inside the blocks: Nesterov momentum (0.85 -> 0.95 over the first 300
+//   steps), then the update is orthogonalized by 5 Newton-Schulz iterations and scaled by
+//   sqrt(max(1, rows/cols)); lr 0.02.
+//
+// Every group's lr is multiplied by the schedule's multiplier each step (setLrMultiplier). State
+// (moments, momentum buffers, step count) is exposed as named buffers for checkpoints.
+
+import type { Backend, Buf } from '../tensor/backend.js';
+import { getBackend } from '../tensor/backends.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface AdamWGroup {
+  kind: 'adamw';
+  params: { name: string; tensor: Tensor }[];
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+}
+
+export interface MuonGroup {
+  kind: 'muon';
+  params: { name: string; tensor: Tensor }[];
+  lr: number;
+  /** momentum at step 0 and after `momentumWarmupSteps` */
+  momentumStart: number;
+  momentumEnd: number;
+  momentumWarmupSteps: number;
+  nsSteps: number;
+}
+
+export type ParamGroup = AdamWGroup | MuonGroup;
+
+/** Quintic Newton-Schulz coefficients (a, b, c): X <- a X + (b A + c A^2) X with A = X X^T. */
+const NS_COEFFS = [3.4445, -4.775, 2.0315] as const;
+
+export class Optimizer {
+  step = 0;
+  lrMultiplier = 1;
+  /** per-parameter state buffers by parameter name: AdamW 'm' and 'v', Muon 'momentum' */
+  readonly state = new Map<string, Record<string, Float32Array>>();
+  private scratch = new Map<string, Float32Array>();
+
+  constructor(readonly groups: ParamGroup[]) {
+    for (const g of groups) for (const { name, tensor } of g.params) {
+      if (this.state.has(name)) throw new Error(`optimizer: parameter '${name}' is in two groups`);
+      if (!tensor.grad) throw new Error(`optimizer: '${name}' has no gradient buffer (make it with Tensor.parameter)`);
+      if (g.kind === 'muon' && tensor.shape.length !== 2) throw new Error(`optimizer: Muon needs 2-D matrices, '${name}' is [${tensor.shape}]`);
+      this.state.set(name, g.kind === 'adamw'
+        ? { m: new Float32Array(tensor.size), v: new Float32Array(tensor.size) }
+        : { momentum: new Float32Array(tensor.size) });
+    }
+  }
+
+  zeroGrad(): void {
+    for (const g of this.groups) for (const p of g.params) p.tensor.zeroGrad();
+  }
+
+  /** Momentum of the Muon groups at the current step (linear ramp). */
+  muonMomentum(g: MuonGroup): number {
+    const frac = Math.min(this.step / g.momentumWarmupSteps, 1);
+    return (1 - frac) * g.momentumStart + frac * g.momentumEnd;
+  }
+
+  /** Apply one update with the current gradients; lr of every group times lrMultiplier. */
+  stepAll(): void {
+    const be = getBackend();
+    for (const g of this.groups) {
+      const lr = g.lr * this.lrMultiplier;
+      if (g.kind === 'adamw') {
+        for (const { name, tensor } of g.params) {
+          const s = this.state.get(name)!;
+          be.adamwStep(tensor.data, tensor.grad!, s.m, s.v, tensor.size, lr, g.betas[0], g.betas[1], g.eps, g.weightDecay, this.step + 1);
+        }
+      } else {
+        const mom = this.muonMomentum(g);
+        for (const { name, tensor } of g.params) {
+          const [rows, cols] = tensor.shape;
+          const buf = this.state.get(name)!.momentum;
+          const grad = tensor.grad!;
+          // buf = mom * buf + (1 - mom) * grad;  Nesterov: update = grad + mom * (buf - grad)
+          be.lerp(buf, grad, 1 - mom, tensor.size);
+          const upd = this.buffer(`upd:${rows}x${cols}`, tensor.size);
+          be.copy(grad, upd, tensor.size);
+          be.lerp(upd, buf, mom, tensor.size);
+          const ortho = this.orthogonalize(be, upd, rows, cols, g.nsSteps);
+          be.scale(ortho, -lr * Math.sqrt(Math.max(1, rows / cols)), tensor.data, tensor.size, true);
+        }
+      }
+    }
+    this.step++;
+  }
+
+  /**
+   * Approximate U V^T of G = U S V^T (the nearest semi-orthogonal matrix) by Newton-Schulz iterations on
+   * X = G / (|G|_F + 1e-7), working on the wide orientation (rows <= cols) so X X^T is the small Gram
+   * matrix. The quintic's coefficients trade exactness for speed: singular values land in about
+   * [0.7, 1.2] rather than exactly 1, which Muon tolerates. Returns a scratch buffer [rows, cols].
+   */
+  orthogonalize(be: Backend, G: Buf, rows: number, cols: number, steps: number): Buf {
+    const tall = rows > cols;
+    const r = tall ? cols : rows, c = tall ? rows : cols; // X is [r, c] with r <= c
+    const n = rows * cols;
+    let X = this.buffer(`X:${r}x${c}`, n);
+    if (tall) be.transpose(G, X, rows, cols);
+    else be.copy(G, X, n);
+    be.scale(X, 1 / (Math.sqrt(be.sumSquares(X, n)) + 1e-7), X, n, false);
+    const A = this.buffer(`A:${r}`, r * r), B = this.buffer(`B:${r}`, r * r);
+    let Xn = this.buffer(`Xn:${r}x${c}`, n);
+    const [a, b, cc] = NS_COEFFS;
+    for (let i = 0; i < steps; i++) {
+      be.matmul(X, X, A, { batch: 1, M: r, N: r, K: c, transA: false, transB: true, accumulate: false }); // A = X X^T
+      be.matmul(A, A, B, { batch: 1, M: r, N: r, K: r, transA: false, transB: false, accumulate: false }); // B = A A
+      be.scale(B, cc, B, r * r, false);
+      be.scale(A, b, B, r * r, true); // B = b A + c A^2
+      be.scale(X, a, Xn, n, false);
+      be.matmul(B, X, Xn, { batch: 1, M: r, N: c, K: r, transA: false, transB: false, accumulate: true }); // Xn = a X + B X
+      [X, Xn] = [Xn, X];
+    }
+    if (!tall) return X;
+    const out = this.buffer(`out:${rows}x${cols}`, n);
+    be.transpose(X, out, r, c);
+    return out;
+  }
+
+  private buffer(key: string, n: number): Float32Array {
+    let b = this.scratch.get(key);
+    if (!b) this.scratch.set(key, (b = new Float32Array(n)));
+    return b;
+  }
+
+  /** Named state buffers for a checkpoint: `<param>.<slot>`. */
+  stateBuffers(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const [name, slots] of this.state) for (const [slot, buf] of Object.entries(slots)) out.set(`${name}.${slot}`, buf);
+    return out;
+  }
+
+  /** Restore from buffers made by stateBuffers(); every buffer must be present with the right size. */
+  loadStateBuffers(bufs: Map<string, Float32Array>, step: number): void {
+    for (const [name, slots] of this.state) for (const [slot, buf] of Object.entries(slots)) {
+      const src = bufs.get(`${name}.${slot}`);
+      if (!src) throw new Error(`optimizer state has no '${name}.${slot}'`);
+      if (src.length !== buf.length) throw new Error(`optimizer state '${name}.${slot}' has ${src.length} values, expected ${buf.length}`);
+      buf.set(src);
+    }
+    this.step = step;
+  }
+}
+
+/**
+ * The learning-rate multiplier at step `it` of `total`: constant, then linear to `finalFrac` over the
+ * last `warmdownRatio` of the steps (no warmup).
+ */
+export function lrMultiplier(it: number, total: number, warmdownRatio = 0.2, finalFrac = 0): number {
+  const warmdown = Math.round(warmdownRatio * total);
+  if (it < total - warmdown) return 1;
+  const progress = (total - it) / warmdown;
+  return progress + (1 - progress) * finalFrac;
+}
