@@ -129,4 +129,8 @@ export interface Backend {
    * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps) + lr * wd * p.
    */
   adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+
+  // ---- machine
+  /** Optional: the float32 peak FLOP/s of this backend on this machine (e.g. a timed FMA loop on every thread), for MFU. */
+  measurePeakFlops?(): number;
 }

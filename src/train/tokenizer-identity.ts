@@ -1,0 +1,18 @@
+// Which tokenizer a checkpoint was trained with: its vocabulary size and a hash of every token's bytes
+// and the special tokens, so a model is never silently paired with a different tokenizer.
+
+import { createHash } from 'node:crypto';
+import type { TextTokenizer } from '../tokenizer/types.js';
+import { SPECIAL_TOKENS } from '../tokenizer/types.js';
+
+export function tokenizerIdentity(tok: TextTokenizer): { vocabSize: number; hash: string } {
+  const h = createHash('sha256');
+  const nSpecial = SPECIAL_TOKENS.length;
+  for (let id = 0; id < tok.vocabSize - nSpecial; id++) {
+    const b = tok.decodeBytes([id]);
+    h.update(Uint8Array.of(b.length & 255, b.length >> 8));
+    h.update(b);
+  }
+  for (const s of SPECIAL_TOKENS) h.update(`${s}=${tok.specialId(s)};`);
+  return { vocabSize: tok.vocabSize, hash: h.digest('hex').slice(0, 16) };
+}

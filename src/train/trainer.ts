@@ -1,0 +1,168 @@
+// The training loop shared by pretraining and midtraining: gradient accumulation, the LR schedule,
+// logging (loss, lr multiplier, tokens/s, MFU, ETA) to the terminal and a JSONL file, a loss-curve
+// SVG, periodic evaluation and samples, and crash-safe checkpoints that resume exactly.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GPT } from '../model/gpt.js';
+import { arena, scale } from '../tensor/index.js';
+import { UserError } from '../cli/common.js';
+import { formatDuration } from '../cli/progress.js';
+import type { Optimizer } from './optimizer.js';
+import { saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
+import { lineChartSvg } from './plot.js';
+import { writeFileAtomic } from './safetensors.js';
+
+export interface Batch {
+  inputs: Int32Array;
+  targets: Int32Array;
+}
+
+export interface TrainSpec {
+  model: GPT;
+  optimizer: Optimizer;
+  /** checkpoint folder of this run */
+  dir: string;
+  numIterations: number;
+  /** micro-batches per optimizer step */
+  gradAccum: number;
+  /** rows and sequence length of one micro-batch */
+  B: number;
+  T: number;
+  /** 0 for a fresh run, k when resuming from the checkpoint of step k */
+  startStep: number;
+  nextBatch(): Promise<Batch>;
+  loaderState(): unknown;
+  lrMultiplier(step: number): number;
+  evalEvery: number;
+  evaluate?(step: number): Promise<Record<string, number>>;
+  sampleEvery: number;
+  sample?(step: number): Promise<void>;
+  /** 0 = only at the end */
+  saveEvery: number;
+  /** the checkpoint meta for a step (the trainer fills step, loaderState and metrics) */
+  meta(step: number): CheckpointMeta;
+  /** f32 peak of this machine, FLOP/s, for MFU */
+  peakFlops: number;
+  log(line: string): void;
+}
+
+export interface TrainResult {
+  steps: number;
+  finalLoss: number;
+  tokens: number;
+  seconds: number;
+  tokensPerSec: number;
+  mfu: number;
+  evals: Record<string, number>[];
+}
+
+export interface MetricRecord {
+  step: number;
+  loss?: number;
+  lrm?: number;
+  dt_ms?: number;
+  tok_per_sec?: number;
+  mfu?: number;
+  [k: string]: number | undefined;
+}
+
+/** Metrics of earlier runs in this folder, up to and including `upTo` (later ones belong to a run we replace). */
+export function readMetrics(dir: string, upTo = Infinity): MetricRecord[] {
+  const path = join(dir, 'metrics.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricRecord).filter((r) => r.step <= upTo);
+}
+
+export function writeLossCurve(dir: string, title: string, records: MetricRecord[]): void {
+  const series = [{ name: 'train loss', color: '#1f77b4', points: records.filter((r) => r.loss !== undefined).map((r) => [r.step, r.loss!] as [number, number]) }];
+  const evalKeys = [...new Set(records.flatMap((r) => Object.keys(r).filter((k) => k.startsWith('val_'))))];
+  const colors = ['#d62728', '#2ca02c', '#9467bd'];
+  evalKeys.forEach((k, i) => series.push({ name: k, color: colors[i % 3], points: records.filter((r) => r[k] !== undefined).map((r) => [r.step, r[k]!] as [number, number]) }));
+  writeFileAtomic(join(dir, 'loss.svg'), [lineChartSvg(title, 'step', series)]);
+}
+
+export async function train(spec: TrainSpec): Promise<TrainResult> {
+  const { model, optimizer, dir, numIterations, gradAccum, B, T } = spec;
+  const metricsPath = join(dir, 'metrics.jsonl');
+  const records = readMetrics(dir, spec.startStep);
+  writeFileSync(metricsPath, records.map((r) => JSON.stringify(r) + '\n').join(''));
+  const append = (r: MetricRecord) => {
+    records.push(r);
+    writeFileSync(metricsPath, JSON.stringify(r) + '\n', { flag: 'a' });
+  };
+  const tokensPerStep = gradAccum * B * T;
+  const flopsPerStep = model.flopsPerToken() * tokensPerStep;
+  const evals: Record<string, number>[] = [];
+  let smooth = 0, lastLoss = NaN, trainSeconds = 0, timedSteps = 0;
+  const start = performance.now();
+
+  const runEval = async (step: number) => {
+    if (!spec.evaluate) return;
+    const m = await spec.evaluate(step);
+    evals.push({ step, ...m });
+    append({ step, ...m });
+    spec.log(`step ${step}: ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' | ')}`);
+    writeLossCurve(dir, `${spec.meta(step).stage} training`, records);
+  };
+  const save = (step: number) => {
+    const meta = spec.meta(step);
+    meta.step = step;
+    meta.loaderState = spec.loaderState();
+    meta.metrics = { loss: lastLoss, ...(evals.length ? evals[evals.length - 1] : {}) };
+    saveCheckpoint(dir, model, meta, optimizer);
+    spec.log(`saved checkpoint step ${step} to ${dir}`);
+  };
+
+  if (spec.startStep === 0 && spec.evalEvery > 0) await runEval(0);
+  for (let step = spec.startStep; step < numIterations; step++) {
+    const t0 = performance.now();
+    const lrm = spec.lrMultiplier(step);
+    optimizer.lrMultiplier = lrm;
+    let lossSum = 0;
+    for (let micro = 0; micro < gradAccum; micro++) {
+      const batch = await spec.nextBatch();
+      const loss = model.forward(batch.inputs, B, T, batch.targets).loss!;
+      // average over micro-batches: each contributes loss / gradAccum to the summed gradients
+      const scaled = gradAccum > 1 ? scale(loss, 1 / gradAccum) : loss;
+      scaled.backward();
+      lossSum += loss.item();
+      arena.reset();
+    }
+    const loss = lossSum / gradAccum;
+    if (!Number.isFinite(loss)) {
+      throw new UserError(`loss became ${loss} at step ${step + 1}: training diverged (try lower learning rates, e.g. --matrix-lr, or check the data). Nothing was overwritten; the last checkpoint in ${dir} is intact.`);
+    }
+    optimizer.stepAll();
+    optimizer.zeroGrad();
+    lastLoss = loss;
+    const dt = (performance.now() - t0) / 1000;
+    // skip the first step's time in the averages: it allocates the arena
+    if (step > spec.startStep) { trainSeconds += dt; timedSteps++; }
+    const k = step - spec.startStep + 1;
+    smooth = 0.9 * smooth + 0.1 * loss;
+    const debiased = smooth / (1 - Math.pow(0.9, k));
+    const tps = tokensPerStep / dt, mfu = flopsPerStep / dt / spec.peakFlops;
+    const avgDt = timedSteps ? trainSeconds / timedSteps : dt;
+    const eta = avgDt * (numIterations - step - 1);
+    spec.log(`step ${String(step + 1).padStart(String(numIterations).length)}/${numIterations} (${((100 * (step + 1)) / numIterations).toFixed(1)}%) | loss ${debiased.toFixed(4)} | lrm ${lrm.toFixed(2)} | dt ${(dt * 1000).toFixed(0)}ms | tok/s ${Math.round(tps).toLocaleString('en-US')} | mfu ${(100 * mfu).toFixed(1)}% | eta ${formatDuration(eta)}`);
+    append({ step: step + 1, loss, lrm, dt_ms: dt * 1000, tok_per_sec: tps, mfu });
+    const done = step + 1;
+    const last = done === numIterations;
+    if (spec.evalEvery > 0 && (done % spec.evalEvery === 0 || last)) await runEval(done);
+    if (spec.sample && spec.sampleEvery > 0 && (done % spec.sampleEvery === 0 || last)) await spec.sample(done);
+    if (last || (spec.saveEvery > 0 && done % spec.saveEvery === 0)) save(done);
+  }
+  writeLossCurve(dir, `${spec.meta(numIterations).stage} training`, records);
+  const seconds = (performance.now() - start) / 1000;
+  const avg = timedSteps ? trainSeconds / timedSteps : seconds / Math.max(1, numIterations - spec.startStep);
+  return {
+    steps: numIterations,
+    finalLoss: lastLoss,
+    tokens: tokensPerStep * numIterations,
+    seconds,
+    tokensPerSec: tokensPerStep / avg,
+    mfu: flopsPerStep / avg / spec.peakFlops,
+    evals,
+  };
+}
