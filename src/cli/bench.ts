@@ -5,7 +5,9 @@ import { UserError } from './common.js';
 
 type Bench = (argv: string[]) => Promise<void>;
 
-const benches: Record<string, () => Promise<Bench>> = {};
+const benches: Record<string, () => Promise<Bench>> = {
+  train: async () => (await import('../train/bench.js')).run,
+};
 
 export async function run(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;

@@ -35,6 +35,8 @@ function wire(name: string, load: () => Promise<Runner>): void {
   commands[name].load = load;
 }
 wire('bench', async () => (await import('./bench.js')).run);
+wire('report', async () => (await import('../report/report.js')).run);
+wire('data', async () => (await import('../data/cli-download.js')).run);
 
 function help(): string {
   const w = Math.max(...Object.keys(commands).map((k) => k.length)) + 2;
