@@ -6,6 +6,7 @@ import { UserError } from './common.js';
 type Bench = (argv: string[]) => Promise<void>;
 
 const benches: Record<string, () => Promise<Bench>> = {
+  tokenizer: async () => (await import('../tokenizer/bench.js')).run,
   train: async () => (await import('../train/bench.js')).run,
 };
 

@@ -35,6 +35,9 @@ function wire(name: string, load: () => Promise<Runner>): void {
   commands[name].load = load;
 }
 wire('bench', async () => (await import('./bench.js')).run);
+wire('tok-train', async () => (await import('../tokenizer/cli-train.js')).run);
+wire('tok-eval', async () => (await import('../tokenizer/cli-eval.js')).run);
+wire('tok-encode', async () => (await import('../tokenizer/cli-encode.js')).run);
 wire('report', async () => (await import('../report/report.js')).run);
 wire('data', async () => (await import('../data/cli-download.js')).run);
 

@@ -1,0 +1,3 @@
+export async function run(_argv: string[]): Promise<void> {
+  process.stderr.write('nanochat bench tokenizer: not implemented yet\n');
+}
