@@ -4,13 +4,13 @@ Prints one JSON line: {"tokens_per_sec": ..., "threads": ...}. Written for this 
 run by src/train/bench.ts only when `import torch` works (Debian: apt-get install python3-torch).
 Usage: python3 torch_gpt.py DEPTH HEAD_DIM VOCAB SEQ ROWS STEPS
 """
-import json, math, sys, time
+import json, math, os, sys, time
 import torch
 import torch.nn.functional as F
 
 depth, head_dim, vocab, seq, rows, steps = map(int, sys.argv[1:7])
 torch.manual_seed(0)
-torch.set_num_threads(torch.get_num_threads())
+torch.set_num_threads(os.cpu_count() or 1)  # Debian's build may default to 1
 C = 64 * depth
 H = max(1, math.ceil(C / head_dim))
 D = C // H

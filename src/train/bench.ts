@@ -33,9 +33,10 @@ interface Case {
 
 function torchPeer(depth: number, headDim: number, steps: number): number | null {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'torch_gpt.py');
-  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return null;
-  const r = spawnSync('python3', [script, String(depth), String(headDim), String(VOCAB), String(SEQ), String(ROWS), String(steps)], {
+  // Debian's python3-torch lives in the system python, which may not be the first python3 on PATH
+  const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) return null;
+  const r = spawnSync(python, [script, String(depth), String(headDim), String(VOCAB), String(SEQ), String(ROWS), String(steps)], {
     encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'SAPPHIRERAPIDS' }, timeout: 30 * 60_000,
   });
   if (r.status !== 0) {

@@ -2,7 +2,7 @@
 // logging (loss, lr multiplier, tokens/s, MFU, ETA) to the terminal and a JSONL file, a loss-curve
 // SVG, periodic evaluation and samples, and crash-safe checkpoints that resume exactly.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GPT } from '../model/gpt.js';
 import { arena, scale } from '../tensor/index.js';
@@ -84,6 +84,7 @@ export function writeLossCurve(dir: string, title: string, records: MetricRecord
 
 export async function train(spec: TrainSpec): Promise<TrainResult> {
   const { model, optimizer, dir, numIterations, gradAccum, B, T } = spec;
+  mkdirSync(dir, { recursive: true });
   const metricsPath = join(dir, 'metrics.jsonl');
   const records = readMetrics(dir, spec.startStep);
   writeFileSync(metricsPath, records.map((r) => JSON.stringify(r) + '\n').join(''));
