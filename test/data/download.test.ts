@@ -148,7 +148,7 @@ test('upstream: byte-identical files and the conversions (zip entry -> gzip, JSO
         : { url: gh('dclm/c0ffee/eval/eval_meta_data.csv'), convert: { kind: 'csv-set-column', column: 'Random baseline', values: { commonsense_qa: '20' } } }),
   ];
   const root = newRoot();
-  const r = await downloadSets({ sets: upSets, root, upstreamOverride: server.url, ...quiet });
+  const r = await downloadSets({ sets: upSets, root, mirror: '', upstreamOverride: server.url, ...quiet });
   assert.equal(r.source, 'upstream');
   const byName = Object.fromEntries(r.sets.map((s) => [s.name, s]));
   assert.ok(byName.english_words.complete && byName.arc.complete, JSON.stringify(r.sets));
@@ -161,7 +161,7 @@ test('upstream: byte-identical files and the conversions (zip entry -> gzip, JSO
   assert.deepEqual(byName.core.files.find((f) => f.path === 'core.yaml'), { path: 'core.yaml', result: 'unavailable', reason: 'written by us' });
   // a rebuilt .gz counts as complete on the next run (content check), so it is not fetched again
   const hitsBefore = server.hits.get('/raw.githubusercontent.com/dwyl/english-words/c0ffee/words_alpha.zip');
-  const again = await downloadSets({ sets: upSets, root, upstreamOverride: server.url, only: ['english_words'], ...quiet });
+  const again = await downloadSets({ sets: upSets, root, mirror: '', upstreamOverride: server.url, only: ['english_words'], ...quiet });
   assert.ok(again.sets[0].files.every((f) => f.result === 'skipped'));
   assert.equal(server.hits.get('/raw.githubusercontent.com/dwyl/english-words/c0ffee/words_alpha.zip'), hitsBefore);
 });
