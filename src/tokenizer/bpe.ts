@@ -59,6 +59,11 @@ export class BpeTokenizer implements TextTokenizer {
     this.vocabSize = maxId + 1;
   }
 
+  /** Forget cached chunk encodings (benchmarks measure a cold cache). */
+  clearCache(): void {
+    this.cache = new Map();
+  }
+
   /** Plain-text encoding: special-token spellings in the text are encoded as ordinary text. */
   encode(text: string): number[] {
     const out: number[] = [];
