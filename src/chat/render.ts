@@ -65,6 +65,7 @@ export function normalizeMessages(conv: Conversation): Message[] {
 /** Render a whole conversation for training: ids and loss mask, cut to maxTokens if given. */
 export function renderConversation(tok: TextTokenizer, conv: Conversation, maxTokens?: number): Rendered {
   const messages = normalizeMessages(conv);
+  const offset = messages.length === conv.messages.length ? 0 : 1; // a folded system message shifts numbering
   const sp = specials(tok);
   const ids: number[] = [];
   const mask: number[] = [];
@@ -100,7 +101,7 @@ export function renderConversation(tok: TextTokenizer, conv: Conversation, maxTo
           add(text, 0);
           add(sp.outputEnd, 0);
         } else {
-          throw new ConversationError(`message ${i}, part ${j}: unknown part type '${(part as Part).type}' (expected text, python or python_output)`);
+          throw new ConversationError(`message ${i + offset}, part ${j}: unknown part type '${(part as Part).type}' (expected text, python or python_output)`);
         }
       });
     }

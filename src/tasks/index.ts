@@ -13,3 +13,4 @@ export { MMLU } from './mmlu.js';
 export { LETTERS, multipleChoiceConversation, multipleChoicePrompt } from './multiple-choice.js';
 export { Rng } from './rng.js';
 export { SimpleSpelling, SpellingBee, TEST_SEED_OFFSET, spellingSeed } from './spelling.js';
+export { CHAT_EVAL_TASKS, chatEvalTask, type ChatEvalTaskName } from './registry.js';
