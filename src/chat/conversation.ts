@@ -21,7 +21,10 @@ export interface Conversation {
   messages: Message[];
   /** for multiple-choice tasks: the answer letters offered, in order (the eval compares their logits) */
   letters?: string[];
-  /** free-form facts about the example (subject, source file, expected answer...) for reports */
+  /**
+   * facts about the example for scoring and reports; eval tasks put the gold answer in `answer`
+   * (the letter for MMLU/ARC, the `#### N` number for GSM8K/SpellingBee)
+   */
   meta?: Record<string, string | number>;
 }
 
