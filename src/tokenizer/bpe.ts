@@ -23,6 +23,8 @@ export function bytesKey(b: Uint8Array): string {
 }
 
 const utf8 = new TextEncoder();
+/** ignoreBOM: a leading U+FEFF is text like any other (the default decoder would drop it) */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** 200k cached chunks is ~20 MB; past that the cache is cleared (text of one domain repeats quickly). */
 const CACHE_LIMIT = 200_000;
@@ -174,7 +176,7 @@ export class BpeTokenizer implements TextTokenizer {
   }
 
   decode(ids: ArrayLike<number>): string {
-    return new TextDecoder().decode(this.decodeBytes(ids));
+    return UTF8.decode(this.decodeBytes(ids));
   }
 
   /** The bytes of one id (a special token decodes to its spelling). */

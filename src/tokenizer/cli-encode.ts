@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new UserError(`--decode expects a JSON array of integer ids in 0..${tok.vocabSize - 1}`);
     }
     const bytes = tok.decodeBytes(ids as number[]);
-    if (p.json) emitJson(p, { text: new TextDecoder().decode(bytes), bytes: bytes.length });
+    if (p.json) emitJson(p, { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes), bytes: bytes.length });
     else process.stdout.write(bytes);
     return 0;
   }

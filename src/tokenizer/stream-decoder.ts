@@ -6,7 +6,7 @@
 import type { BpeTokenizer } from './bpe.js';
 
 export class StreamDecoder {
-  private readonly dec = new TextDecoder('utf-8');
+  private readonly dec = new TextDecoder('utf-8', { ignoreBOM: true }); // keep a leading U+FEFF
   constructor(private readonly tok: Pick<BpeTokenizer, 'bytesOf'>) {}
 
   /** Text completed by this token ('' while a character is still incomplete). */
