@@ -61,6 +61,19 @@ test('tok-train on a small shard folder, then tok-encode with it (--json results
   assert.match(bad.stderr.toString(), /--vocab-size must be at least 265/);
 });
 
+test('tok-eval: both comparison tables and the report section', () => {
+  const data = join(base, 'shards');
+  if (!existsSync(join(base, 'tokenizer', 'tokenizer.tiktoken'))) return; // trained by the previous test
+  const r = nanochat(['tok-eval', '--data-dir', data, '--eval-chars', '5000', '--json']);
+  assert.equal(r.status, 0, r.stderr.toString());
+  const res = JSON.parse(r.stdout.toString().trim().split('\n').pop()!);
+  assert.deepEqual(res.rows.map((x: { name: string }) => x.name), ['news', 'korean', 'code', 'math', 'science', 'train', 'val']);
+  for (const row of res.rows) assert.ok(row.tokens.ours > 0 && row.tokens.gpt2 > 0 && row.tokens.gpt4 > 0 && row.bytesPerToken.gpt4 > 1);
+  const md = readFileSync(join(base, 'report', 'tokenizer-evaluation.md'), 'utf8');
+  assert.match(md, /### Comparison with GPT-2[\s\S]*Relative Diff %[\s\S]*### Comparison with GPT-4/);
+  assert.match(r.stderr.toString(), /Comparison with GPT-4/);
+});
+
 test('tok-encode on a corrupt tokenizer file names the fix', () => {
   const dir = join(base, 'tokenizer');
   if (!existsSync(join(dir, 'tokenizer.tiktoken'))) return; // trained by the previous test
