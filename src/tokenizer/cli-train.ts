@@ -45,8 +45,9 @@ export async function run(argv: string[]): Promise<number> {
     onMerge: (m) => (merging ??= new Progress('merging', vocabSize - MIN_VOCAB, ' merges')).update(m),
   });
   counting.done(`${seen.docs} documents, ${seen.chars.toLocaleString('en-US')} characters, ${stats.uniqueChunks.toLocaleString('en-US')} unique chunks`);
-  (merging ?? new Progress('merging', 0)).done(`${stats.merges} merges in ${stats.mergeSeconds.toFixed(1)}s`);
+  log(`merging done: ${stats.merges} merges in ${stats.mergeSeconds.toFixed(1)}s`);
   if (seen.chars === 0) throw new UserError(`no text in the shards of ${dir}`);
+  if (seen.chars < maxChars) log(`note: the training shards hold ${seen.chars.toLocaleString('en-US')} characters (after --doc-cap ${docCap}), fewer than --max-chars: used all of them`);
   const lengths = tokenLengthStats(tokenizer);
   const outDir = saveTokenizer(tokenizer, str(p, 'out-dir') ?? tokenizerDir(), {
     maxChars, docCap, dataDir: dir, chars: seen.chars, documents: seen.docs, ...stats,
