@@ -1,0 +1,202 @@
+// Running untrusted Python (model-written HumanEval solutions) without letting it harm the host.
+//
+// The parent (this file) owns the limits that must hold even if the child misbehaves completely:
+// a fresh temp directory as cwd (deleted afterwards), a scrubbed environment, no stdin, a wall-clock
+// timeout and an output cap, both enforced by SIGKILL to the child's whole process group (it is
+// spawned detached, i.e. as a session/group leader). When available, `unshare -n` gives the child
+// an empty network namespace. The child confines itself before running the program (see
+// sandbox-preamble.ts: resource limits, dropping root, an audit hook).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../cli/common.js';
+import { SANDBOX_PREAMBLE } from './sandbox-preamble.js';
+
+export interface SandboxOptions {
+  /** wall-clock limit in ms (default 5000) */
+  timeoutMs?: number;
+  /** CPU-time limit in seconds (default 3) */
+  cpuSeconds?: number;
+  /** address-space limit in MiB (default 512) */
+  memoryMB?: number;
+  /** stdout + stderr bytes kept; more kills the program (default 64 KiB) */
+  maxOutputBytes?: number;
+  /** largest file the program may write, in MiB (default 16) */
+  maxFileMB?: number;
+  /** Python interpreter (default `python3` on PATH) */
+  python?: string;
+  /** turn kernel-level layers off (never on): lets tests check that the inner layers hold on their own */
+  layers?: Partial<SandboxIsolation>;
+  /** called with the child's pid (= its process group id), e.g. for tests that check nothing is left behind */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface SandboxResult {
+  /** exited with status 0 on its own, within every limit */
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  outputTruncated: boolean;
+  ms: number;
+}
+
+/** Which kernel-level isolation this machine allows (probed once). */
+export interface SandboxIsolation {
+  /** `unshare -n` works: the program runs without any network interface */
+  network: boolean;
+  /** we are root and can hand the sandbox directory to nobody, so the program runs as nobody */
+  dropRoot: boolean;
+}
+
+const NOBODY = 65534;
+// Only what Python needs; nothing from the parent's environment (API keys, tokens, HOME) leaks.
+const SAFE_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+let isolation: SandboxIsolation | undefined;
+
+export function sandboxIsolation(): SandboxIsolation {
+  if (!isolation) {
+    const root = process.getuid?.() === 0;
+    const probe = root ? spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }) : null;
+    isolation = { network: probe !== null && probe.status === 0, dropRoot: root };
+  }
+  return isolation;
+}
+
+/** Run `code` with python3 in a throwaway sandbox; never rejects for anything the program does. */
+export function runPython(code: string, opts: SandboxOptions = {}): Promise<SandboxResult> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const cpuSeconds = Math.max(1, Math.ceil(opts.cpuSeconds ?? 3));
+  const memoryBytes = Math.round((opts.memoryMB ?? 512) * 1024 * 1024);
+  const maxOutput = opts.maxOutputBytes ?? 64 * 1024;
+  const fileBytes = Math.round((opts.maxFileMB ?? 16) * 1024 * 1024);
+  const python = opts.python ?? 'python3';
+  const probed = sandboxIsolation();
+  const iso = {
+    network: probed.network && opts.layers?.network !== false,
+    dropRoot: probed.dropRoot && opts.layers?.dropRoot !== false,
+  };
+
+  const dir = mkdtempSync(join(tmpdir(), 'nanochat-sbx-'));
+  const main = 'main.py';
+  writeFileSync(join(dir, main), code);
+  let dropUid = false;
+  if (iso.dropRoot) {
+    try {
+      chownSync(dir, NOBODY, NOBODY);
+      chownSync(join(dir, main), NOBODY, NOBODY);
+      dropUid = true;
+    } catch {
+      // e.g. a filesystem that refuses chown: the program then runs as root, confined by the other layers
+    }
+  }
+  const cfg = JSON.stringify({ dir, main, cpu: cpuSeconds, mem: memoryBytes, fsize: fileBytes, nproc: 64, drop_uid: dropUid });
+  // -I: isolated mode (ignore PYTHON* variables and user site-packages, no script dir on sys.path);
+  // -B: no .pyc files; -X utf8: UTF-8 I/O whatever the locale.
+  const pyArgs = ['-I', '-B', '-X', 'utf8', '-c', SANDBOX_PREAMBLE, cfg];
+  const [cmd, args] = iso.network ? ['unshare', ['-n', python, ...pyArgs]] : [python, pyArgs];
+  const env = { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', HOME: dir, TMPDIR: dir, PYTHONDONTWRITEBYTECODE: '1' };
+
+  const t0 = performance.now();
+  return new Promise<SandboxResult>((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    const chunks: { out: Buffer[]; err: Buffer[] } = { out: [], err: [] };
+    let bytes = 0;
+    let timedOut = false;
+    let outputTruncated = false;
+    let exit: { code: number | null; signal: string | null } | null = null;
+    let finished = false;
+
+    const killGroup = () => {
+      // The negative pid addresses the whole process group; ESRCH just means it is already gone.
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+
+    const collect = (which: 'out' | 'err') => (chunk: Buffer) => {
+      if (outputTruncated) return;
+      const room = maxOutput - bytes;
+      if (chunk.length > room) {
+        if (room > 0) chunks[which].push(chunk.subarray(0, room));
+        bytes = maxOutput;
+        outputTruncated = true;
+        killGroup();
+        return;
+      }
+      chunks[which].push(chunk);
+      bytes += chunk.length;
+    };
+    child.stdout.on('data', collect('out'));
+    child.stderr.on('data', collect('err'));
+
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      removeDir(dir);
+      const ex = exit ?? { code: null, signal: null };
+      resolve({
+        ok: ex.code === 0 && ex.signal === null && !timedOut && !outputTruncated,
+        exitCode: ex.code,
+        signal: ex.signal,
+        stdout: Buffer.concat(chunks.out).toString('utf8'),
+        stderr: Buffer.concat(chunks.err).toString('utf8'),
+        timedOut,
+        outputTruncated,
+        ms: Math.round(performance.now() - t0),
+      });
+    };
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      finished = true;
+      removeDir(dir);
+      if (err.code === 'ENOENT') reject(new UserError(`cannot run '${cmd}': not found on PATH (${SAFE_PATH}); HumanEval needs python3`));
+      else reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // Anything the program left running in its group dies with it.
+      killGroup();
+      // 'close' follows once the pipes drain; if something outside the group still holds them, do not wait for it.
+      setTimeout(finish, 1000).unref();
+    });
+    child.on('close', finish);
+  });
+}
+
+/** Delete the sandbox directory, even if the program made parts of it unreadable. */
+function removeDir(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    try {
+      makeWritable(dir);
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* leave it to the OS temp cleaner rather than fail the evaluation */
+    }
+  }
+}
+
+function makeWritable(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) makeWritable(join(dir, e.name));
+}
