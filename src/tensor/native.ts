@@ -1,6 +1,143 @@
-// Placeholder loader until the native addon lands: reports that it is not built.
-import type { Backend } from './backend.js';
+// The `native` backend: our C addon (native/*.c, built by node-gyp at `npm install` into
+// build/Release/nanochat_native.node). GEMM with packing and an AVX-512 (or AVX2, or portable)
+// register-tiled micro-kernel, flash-style fused attention, and threaded elementwise kernels.
+// Arguments cross to C as plain numbers and typed arrays (no option objects): ~0.3 us per call.
 
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AttentionShape, Backend, Buf, MatmulParams } from './backend.js';
+
+/** The raw addon exports (native/binding.c). */
+export interface NativeAddon {
+  matmul(a: Buf, b: Buf, c: Buf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  transpose(src: Buf, dst: Buf, rows: number, cols: number): void;
+  fill(dst: Buf, value: number, n: number): void;
+  copy(src: Buf, dst: Buf, n: number): void;
+  add(a: Buf, b: Buf, out: Buf, n: number, acc: boolean): void;
+  mul(a: Buf, b: Buf, out: Buf, n: number, acc: boolean): void;
+  scale(x: Buf, alpha: number, out: Buf, n: number, acc: boolean): void;
+  lerp(dst: Buf, src: Buf, t: number, n: number): void;
+  sum(x: Buf, n: number): number;
+  sumSquares(x: Buf, n: number): number;
+  relu2Fwd(x: Buf, y: Buf, n: number): void;
+  relu2Bwd(dy: Buf, x: Buf, dx: Buf, n: number, acc: boolean): void;
+  softcapFwd(x: Buf, y: Buf, n: number, cap: number): void;
+  softcapBwd(dy: Buf, y: Buf, dx: Buf, n: number, cap: number, acc: boolean): void;
+  rmsFwd(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void;
+  rmsBwd(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, acc: boolean): void;
+  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, acc: boolean): void;
+  attFwd(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, B: number, Tq: number, Tk: number, H: number, Hkv: number, D: number, scale: number, kvStride: number): void;
+  attBwd(dout: Buf, q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dq: Buf, dk: Buf, dv: Buf, B: number, Tq: number, Tk: number, H: number, Hkv: number, D: number, scale: number, kvStride: number): void;
+  embFwd(table: Buf, ids: Int32Array, out: Buf, n: number, dim: number): void;
+  embBwd(dout: Buf, ids: Int32Array, dtable: Buf, n: number, dim: number): void;
+  ceFwd(logits: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number): void;
+  ceBwd(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void;
+  adamw(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
+  threads(): number;
+  isa(): string;
+  setIsa(name: string): string;
+}
+
+/** Where the addon is: the package root's build/Release (this file is dist/src/tensor/native.js or src/tensor/native.ts). */
+export function addonPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'build', 'Release', 'nanochat_native.node');
+    if (existsSync(p)) return p;
+    if (existsSync(join(dir, 'package.json'))) return p;
+    dir = resolve(dir, '..');
+  }
+  return join(dir, 'build', 'Release', 'nanochat_native.node');
+}
+
+let cached: { addon: NativeAddon } | { error: string } | undefined;
+
+/** Load the raw addon once per thread (cached); never throws. */
+export function loadAddon(): { addon: NativeAddon } | { error: string } {
+  if (cached) return cached;
+  const path = addonPath();
+  if (!existsSync(path)) return (cached = { error: `${path} not found (the install-time build failed or was skipped)` });
+  try {
+    const require = createRequire(import.meta.url);
+    cached = { addon: require(path) as NativeAddon };
+  } catch (e) {
+    cached = { error: `cannot load ${path}: ${(e as Error).message.split('\n')[0]}` };
+  }
+  return cached;
+}
+
+export class NativeBackend implements Backend {
+  readonly name = 'native';
+  readonly threads: number;
+  constructor(readonly addon: NativeAddon) {
+    this.threads = addon.threads();
+  }
+
+  /** The instruction set in use: 'avx512', 'avx2' or 'generic'. */
+  get isa(): string { return this.addon.isa(); }
+  /** Switch code paths (tests run all of them; 'auto' picks the best the CPU has). Returns the one in use. */
+  setIsa(name: 'avx512' | 'avx2' | 'generic' | 'auto'): string { return this.addon.setIsa(name); }
+
+  matmul(a: Buf, b: Buf, c: Buf, p: MatmulParams): void {
+    const { batch, M, N, K } = p;
+    this.addon.matmul(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
+  }
+  transpose(src: Buf, dst: Buf, rows: number, cols: number): void { this.addon.transpose(src, dst, rows, cols); }
+  fill(dst: Buf, value: number, n: number): void {
+    if (n < 4096) dst.fill(value, 0, n); // a JS fill beats the call overhead for small n
+    else this.addon.fill(dst, value, n);
+  }
+  copy(src: Buf, dst: Buf, n: number): void {
+    if (n < 4096) dst.set(src.subarray(0, n));
+    else this.addon.copy(src, dst, n);
+  }
+  add(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void { this.addon.add(a, b, out, n, accumulate); }
+  mul(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void { this.addon.mul(a, b, out, n, accumulate); }
+  scale(x: Buf, alpha: number, out: Buf, n: number, accumulate: boolean): void { this.addon.scale(x, alpha, out, n, accumulate); }
+  lerp(dst: Buf, src: Buf, t: number, n: number): void { this.addon.lerp(dst, src, t, n); }
+  sum(x: Buf, n: number): number { return this.addon.sum(x, n); }
+  sumSquares(x: Buf, n: number): number { return this.addon.sumSquares(x, n); }
+  reluSquaredForward(x: Buf, y: Buf, n: number): void { this.addon.relu2Fwd(x, y, n); }
+  reluSquaredBackward(dy: Buf, x: Buf, dx: Buf, n: number, accumulate: boolean): void { this.addon.relu2Bwd(dy, x, dx, n, accumulate); }
+  softcapForward(x: Buf, y: Buf, n: number, cap: number): void { this.addon.softcapFwd(x, y, n, cap); }
+  softcapBackward(dy: Buf, y: Buf, dx: Buf, n: number, cap: number, accumulate: boolean): void { this.addon.softcapBwd(dy, y, dx, n, cap, accumulate); }
+  rmsnormForward(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void { this.addon.rmsFwd(x, y, rstd, rows, dim, eps); }
+  rmsnormBackward(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, accumulate: boolean): void { this.addon.rmsBwd(dy, y, rstd, dx, rows, dim, accumulate); }
+  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, accumulate: boolean): void {
+    this.addon.rope(src, dst, cos, sin, B, T, H, D, pos0, inverse, accumulate);
+  }
+  attentionForward(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, s: AttentionShape): void {
+    this.addon.attFwd(q, k, v, out, lse, s.B, s.Tq, s.Tk, s.H, s.Hkv, s.D, s.scale, s.kvBatchStride ?? s.Tk * s.Hkv * s.D);
+  }
+  attentionBackward(dout: Buf, q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dq: Buf, dk: Buf, dv: Buf, s: AttentionShape): void {
+    this.addon.attBwd(dout, q, k, v, out, lse, dq, dk, dv, s.B, s.Tq, s.Tk, s.H, s.Hkv, s.D, s.scale, s.kvBatchStride ?? s.Tk * s.Hkv * s.D);
+  }
+  embeddingForward(table: Buf, ids: Int32Array, out: Buf, n: number, dim: number): void { this.addon.embFwd(table, ids, out, n, dim); }
+  embeddingBackward(dout: Buf, ids: Int32Array, dtable: Buf, n: number, dim: number): void { this.addon.embBwd(dout, ids, dtable, n, dim); }
+  crossEntropyForward(logits: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number): void {
+    this.addon.ceFwd(logits, targets, losses, lse, rows, V, stride);
+  }
+  crossEntropyBackward(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void {
+    this.addon.ceBwd(logits, targets, lse, dloss, dlogits, rows, V, stride);
+  }
+  adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void {
+    this.addon.adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step);
+  }
+}
+
+let backend: NativeBackend | undefined;
+
+/** The native backend, or why it is unavailable. Never throws. */
 export function loadNativeBackend(): { backend: Backend } | { error: string } {
-  return { error: 'the native addon is not part of this build yet' };
+  if (backend) return { backend };
+  const r = loadAddon();
+  if ('error' in r) return r;
+  try {
+    backend = new NativeBackend(r.addon);
+    return { backend };
+  } catch (e) {
+    return { error: `native addon unusable: ${(e as Error).message}` };
+  }
 }

@@ -1,0 +1,161 @@
+// GEMM driver: Goto/BLIS-style blocking around an MR x NR register-tiled micro-kernel.
+//   for jc (NC cols of C):  for pc (KC of K):  pack B[KC x NC] once, shared by all threads
+//     parallel over (ic blocks of MC rows) x (column slices): pack A[MC x KC] privately, then
+//       for jr (NR-wide B micro-panel, stays in L1):  for ir (MR-tall A micro-panel, streamed from L2): micro-kernel
+// Sizes for this machine (Zen 5: 48 KiB L1d, 1 MiB L2 per core): a B micro-panel KC*NR*4 = 32 KiB sits in L1,
+// the A block MC*KC*4 = 192 KiB in L2, the packed B block KC*NC*4 = 4 MiB in L3.
+#include "nc.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define MC 192
+#define KC 256
+#define NC 4096
+
+const nc_isa_t *nc_isa = &nc_isa_generic;
+
+const char *nc_set_isa(const char *name) {
+  int has512 = 0, has2 = 0;
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+  has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  if (!name || !strcmp(name, "auto") || !*name) nc_isa = has512 ? &nc_isa_avx512 : has2 ? &nc_isa_avx2 : &nc_isa_generic;
+  else if (!strcmp(name, "avx512") && has512) nc_isa = &nc_isa_avx512;
+  else if (!strcmp(name, "avx2") && has2) nc_isa = &nc_isa_avx2;
+  else if (!strcmp(name, "generic")) nc_isa = &nc_isa_generic;
+  return nc_isa->name;
+}
+
+// ---- portable packing and micro-kernel (the generic ISA; also the edge/oracle versions)
+// A panel layout: for each k, MR consecutive rows (zero-padded past m).
+void nc_packA_ref(int trans, const float *A, long lda, int m, int k, float *dst) {
+  for (int i0 = 0; i0 < m; i0 += NC_MR) {
+    int mr = m - i0 < NC_MR ? m - i0 : NC_MR;
+    for (int kk = 0; kk < k; kk++) {
+      float *d = dst + (long)kk * NC_MR;
+      for (int ii = 0; ii < mr; ii++) d[ii] = trans ? A[(long)kk * lda + i0 + ii] : A[(long)(i0 + ii) * lda + kk];
+      for (int ii = mr; ii < NC_MR; ii++) d[ii] = 0.f;
+    }
+    dst += (long)k * NC_MR;
+  }
+}
+
+// B panel layout: for each k, NR consecutive columns (zero-padded past n).
+void nc_packB_ref(int trans, const float *B, long ldb, int k, int n, float *dst) {
+  for (int j0 = 0; j0 < n; j0 += NC_NR) {
+    int nr = n - j0 < NC_NR ? n - j0 : NC_NR;
+    for (int kk = 0; kk < k; kk++) {
+      float *d = dst + (long)kk * NC_NR;
+      for (int jj = 0; jj < nr; jj++) d[jj] = trans ? B[(long)(j0 + jj) * ldb + kk] : B[(long)kk * ldb + j0 + jj];
+      for (int jj = nr; jj < NC_NR; jj++) d[jj] = 0.f;
+    }
+    dst += (long)k * NC_NR;
+  }
+}
+
+void nc_uk_ref(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc) {
+  float t[NC_MR][NC_NR];
+  memset(t, 0, sizeof t);
+  for (int k = 0; k < kc; k++)
+    for (int i = 0; i < NC_MR; i++) {
+      float ai = a[k * NC_MR + i];
+      for (int j = 0; j < NC_NR; j++) t[i][j] += ai * b[k * NC_NR + j];
+    }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+}
+
+static void zero_or_keep(int M, int N, float *C, long ldc, int acc) {
+  if (acc) return;
+  for (int i = 0; i < M; i++) memset(C + (long)i * ldc, 0, sizeof(float) * N);
+}
+
+// ---- macro-kernel: C[m x n] (+)= Ap Bp over kc
+static void macro2(int m, int n, int kc, const float *Ap, long as, const float *Bp, long bs, float *C, long ldc, int acc) {
+  nc_uk_fn uk = nc_isa->uk;
+  for (int j = 0; j < n; j += NC_NR) {
+    int nr = n - j < NC_NR ? n - j : NC_NR;
+    const float *b = Bp + (long)(j / NC_NR) * bs;
+    for (int i = 0; i < m; i += NC_MR) {
+      int mr = m - i < NC_MR ? m - i : NC_MR;
+      uk(kc, Ap + (long)(i / NC_MR) * as, b, C + (long)i * ldc + j, ldc, mr, nr, acc);
+    }
+  }
+}
+static void macro(int m, int n, int kc, const float *Ap, const float *Bp, float *C, long ldc, int acc) {
+  macro2(m, n, kc, Ap, (long)kc * NC_MR, Bp, (long)kc * NC_NR, C, ldc, acc);
+}
+
+void nc_gemm_packed(int M, int N, int K, const float *Ap, long as, const float *Bp, long bs, float *C, long ldc, int acc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) { zero_or_keep(M, N, C, ldc, acc); return; }
+  macro2(M, N, K, Ap, as, Bp, bs, C, ldc, acc);
+}
+
+
+typedef struct {
+  int tA, tB, M, N, K, jc, nc, pc, kc, acc;
+  const float *A, *B; long lda, ldb, ldc; float *C;
+  float *Bp;
+  int nslices, bpanels_per_task;
+} gjob;
+
+static void task_packB(void *vctx, int t, int thread) {
+  (void)thread;
+  gjob *g = (gjob *)vctx;
+  int p0 = t * g->bpanels_per_task, np = (g->nc + NC_NR - 1) / NC_NR;
+  int p1 = p0 + g->bpanels_per_task < np ? p0 + g->bpanels_per_task : np;
+  if (p0 >= p1) return;
+  int j0 = g->jc + p0 * NC_NR, j1 = g->jc + p1 * NC_NR;
+  if (j1 > g->jc + g->nc) j1 = g->jc + g->nc;
+  const float *src = g->tB ? g->B + (long)j0 * g->ldb + g->pc : g->B + (long)g->pc * g->ldb + j0;
+  nc_isa->packB(g->tB, src, g->ldb, g->kc, j1 - j0, g->Bp + (long)p0 * g->kc * NC_NR);
+}
+
+static void task_compute(void *vctx, int t, int thread) {
+  (void)thread;
+  gjob *g = (gjob *)vctx;
+  int ib = t / g->nslices, sl = t % g->nslices;
+  int i0 = ib * MC, mc = g->M - i0 < MC ? g->M - i0 : MC;
+  int np = (g->nc + NC_NR - 1) / NC_NR;
+  int pps = (np + g->nslices - 1) / g->nslices;
+  int p0 = sl * pps, p1 = p0 + pps < np ? p0 + pps : np;
+  if (p0 >= p1) return;
+  float *Ap = nc_ws(0, (size_t)nc_packA_size(mc, g->kc));
+  const float *src = g->tA ? g->A + (long)g->pc * g->lda + i0 : g->A + (long)i0 * g->lda + g->pc;
+  nc_isa->packA(g->tA, src, g->lda, mc, g->kc, Ap);
+  int j0 = p0 * NC_NR, j1 = p1 * NC_NR < g->nc ? p1 * NC_NR : g->nc;
+  macro(mc, j1 - j0, g->kc, Ap, g->Bp + (long)p0 * g->kc * NC_NR, g->C + (long)i0 * g->ldc + g->jc + j0, g->ldc,
+        g->pc > 0 || g->acc);
+}
+
+void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) { zero_or_keep(M, N, C, ldc, acc); return; }
+  int T = parallel ? nc_threads() : 1;
+  // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
+  if ((double)M * N * K < 1e6) T = 1;
+  gjob g = { tA, tB, M, N, K, 0, 0, 0, 0, acc, A, B, lda, ldb, ldc, C, NULL, 1, 1 };
+  int nmb = (M + MC - 1) / MC;
+  for (int jc = 0; jc < N; jc += NC) {
+    g.jc = jc; g.nc = N - jc < NC ? N - jc : NC;
+    int np = (g.nc + NC_NR - 1) / NC_NR;
+    // enough tasks for dynamic balance: at least 4 per thread when M is short, slicing columns
+    g.nslices = 1;
+    if (T > 1) while (nmb * g.nslices < 4 * T && g.nslices * 2 <= np) g.nslices *= 2;
+    for (int pc = 0; pc < K; pc += KC) {
+      g.pc = pc; g.kc = K - pc < KC ? K - pc : KC;
+      // the shared packed-B block lives in the caller's thread scratch (slot 1); workers only read it
+      g.Bp = nc_ws(1, (size_t)nc_packB_size(g.kc, g.nc));
+      int ptasks = T > 1 ? 4 * T : 1;
+      g.bpanels_per_task = (np + ptasks - 1) / ptasks;
+      int nt = (np + g.bpanels_per_task - 1) / g.bpanels_per_task;
+      if (T > 1) nc_parallel(nt, task_packB, &g); else for (int t = 0; t < nt; t++) task_packB(&g, t, 0);
+      int ntc = nmb * g.nslices;
+      if (T > 1) nc_parallel(ntc, task_compute, &g); else for (int t = 0; t < ntc; t++) task_compute(&g, t, 0);
+    }
+  }
+}

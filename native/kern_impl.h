@@ -1,0 +1,232 @@
+// Elementwise and rowwise kernels written once in plain C and compiled three times (kern_generic.c,
+// kern_avx2.c, kern_avx512.c) under different `#pragma GCC target`s, so GCC auto-vectorizes each for
+// its instruction set; the including file defines NC_SFX (name suffix) and which micro-kernel to use.
+// Everything here is memory-bound except exp/tanh, which use the branch-free polynomial below so that
+// they vectorize too (no libm call inside the loops).
+#include "nc.h"
+#include <math.h>
+#include <string.h>
+
+#define NC_CAT2(a, b) a##b
+#define NC_CAT(a, b) NC_CAT2(a, b)
+#define F(name) NC_CAT(name, NC_SFX)
+
+// exp(x) = 2^k * e^r, k = round(x / ln 2), |r| <= ln2/2; degree-6 polynomial for e^r (Cephes expf
+// coefficients), max relative error ~2e-7. Inputs are clamped to [-87.3, 88.0], so exp of very
+// negative numbers returns ~1e-38 instead of 0: callers that need exact zeros (masked scores) select 0.
+static inline float F(nc_exp)(float x) {
+  x = x < -87.3f ? -87.3f : x;
+  x = x > 88.0f ? 88.0f : x;
+  // adding and subtracting 1.5 * 2^23 rounds to nearest integer without a libm call
+  float kf = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - kf * 0.693359375f;
+  r = r + kf * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * r * r + r + 1.0f;
+  int32_t bits = ((int32_t)kf + 127) << 23;
+  float s;
+  memcpy(&s, &bits, 4);
+  return y * s;
+}
+
+// tanh(u) = sign(u) (1 - 2 / (e^{2|u|} + 1)); for |u| < 0.04 the odd Taylor series (to u^5, error
+// < 1e-9) avoids the cancellation of 1 - (value near 1).
+static inline float F(nc_tanh)(float u) {
+  float a = u < 0 ? -u : u;
+  float e = F(nc_exp)(2.0f * a);
+  float big = 1.0f - 2.0f / (e + 1.0f);
+  float u2 = a * a;
+  float small = a * (1.0f + u2 * (-0.333333333f + u2 * 0.133333333f));
+  float t = a < 0.04f ? small : big;
+  return u < 0 ? -t : t;
+}
+
+static void F(k_add)(const float *a, const float *b, float *o, long n, int acc) {
+  if (acc) for (long i = 0; i < n; i++) o[i] += a[i] + b[i];
+  else for (long i = 0; i < n; i++) o[i] = a[i] + b[i];
+}
+static void F(k_mul)(const float *a, const float *b, float *o, long n, int acc) {
+  if (acc) for (long i = 0; i < n; i++) o[i] += a[i] * b[i];
+  else for (long i = 0; i < n; i++) o[i] = a[i] * b[i];
+}
+static void F(k_scale)(const float *x, float alpha, float *o, long n, int acc) {
+  if (acc) for (long i = 0; i < n; i++) o[i] += alpha * x[i];
+  else for (long i = 0; i < n; i++) o[i] = alpha * x[i];
+}
+static void F(k_lerp)(float *d, const float *s, float t, long n) {
+  for (long i = 0; i < n; i++) d[i] += t * (s[i] - d[i]);
+}
+static double F(k_sum)(const float *x, long n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (long i = 0; i < n; i++) s += (double)x[i];
+  return s;
+}
+static double F(k_sumsq)(const float *x, long n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (long i = 0; i < n; i++) s += (double)x[i] * (double)x[i];
+  return s;
+}
+static void F(k_relu2_fwd)(const float *x, float *y, long n) {
+  for (long i = 0; i < n; i++) { float r = x[i] > 0 ? x[i] : 0.f; y[i] = r * r; }
+}
+static void F(k_relu2_bwd)(const float *dy, const float *x, float *dx, long n, int acc) {
+  if (acc) for (long i = 0; i < n; i++) dx[i] += x[i] > 0 ? 2.f * x[i] * dy[i] : 0.f;
+  else for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? 2.f * x[i] * dy[i] : 0.f;
+}
+static void F(k_softcap_fwd)(const float *x, float *y, long n, float cap) {
+  float inv = 1.0f / cap;
+  for (long i = 0; i < n; i++) y[i] = cap * F(nc_tanh)(x[i] * inv);
+}
+static void F(k_softcap_bwd)(const float *dy, const float *y, float *dx, long n, float cap, int acc) {
+  float inv = 1.0f / cap;
+  if (acc) for (long i = 0; i < n; i++) { float t = y[i] * inv; dx[i] += dy[i] * (1.f - t * t); }
+  else for (long i = 0; i < n; i++) { float t = y[i] * inv; dx[i] = dy[i] * (1.f - t * t); }
+}
+static void F(k_adamw)(float *p, const float *g, float *m, float *v, long n, float lr, float b1, float b2, float eps, float wd, float bc1, float bc2) {
+  float ib1 = 1.f / bc1, ib2 = 1.f / bc2, c1 = 1.f - b1, c2 = 1.f - b2, lwd = lr * wd;
+  for (long i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + c1 * gi;
+    float vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = mi; v[i] = vi;
+    p[i] -= lwd * p[i] + lr * (mi * ib1) / (sqrtf(vi * ib2) + eps);
+  }
+}
+
+static void F(k_rms_fwd)(const float *x, float *y, float *rstd, long r0, long r1, long dim, float eps) {
+  for (long r = r0; r < r1; r++) {
+    const float *xr = x + r * dim;
+    float *yr = y + r * dim;
+    float ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (long i = 0; i < dim; i++) ss += xr[i] * xr[i];
+    float s = 1.0f / sqrtf(ss / (float)dim + eps);
+    rstd[r] = s;
+    for (long i = 0; i < dim; i++) yr[i] = xr[i] * s;
+  }
+}
+static void F(k_rms_bwd)(const float *dy, const float *y, const float *rstd, float *dx, long r0, long r1, long dim, int acc) {
+  for (long r = r0; r < r1; r++) {
+    const float *dyr = dy + r * dim, *yr = y + r * dim;
+    float *dxr = dx + r * dim;
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (long i = 0; i < dim; i++) dot += dyr[i] * yr[i];
+    float mm = dot / (float)dim, s = rstd[r];
+    if (acc) for (long i = 0; i < dim; i++) dxr[i] += s * (dyr[i] - yr[i] * mm);
+    else for (long i = 0; i < dim; i++) dxr[i] = s * (dyr[i] - yr[i] * mm);
+  }
+}
+
+// rows r = b*T + t of x [B, T, H, D]; position pos0 + t
+static void F(k_rope)(const float *src, float *dst, const float *cs, const float *sn, long r0, long r1, long T, long H, long D, long pos0, int inv, int acc) {
+  long half = D / 2;
+  float sg = inv ? -1.f : 1.f;
+  for (long r = r0; r < r1; r++) {
+    long t = r % T;
+    const float *c = cs + (pos0 + t) * half, *s = sn + (pos0 + t) * half;
+    for (long h = 0; h < H; h++) {
+      const float *x = src + (r * H + h) * D;
+      float *y = dst + (r * H + h) * D;
+      if (acc)
+        for (long i = 0; i < half; i++) {
+          float x1 = x[i], x2 = x[half + i], si = sg * s[i];
+          y[i] += x1 * c[i] + x2 * si;
+          y[half + i] += -x1 * si + x2 * c[i];
+        }
+      else
+        for (long i = 0; i < half; i++) {
+          float x1 = x[i], x2 = x[half + i], si = sg * s[i];
+          y[i] = x1 * c[i] + x2 * si;
+          y[half + i] = -x1 * si + x2 * c[i];
+        }
+    }
+  }
+}
+
+// cross-entropy: online-safe (max subtracted before exp)
+static void F(k_ce_fwd)(const float *logits, const int32_t *tg, float *loss, float *lse, long r0, long r1, long V, long stride) {
+  for (long r = r0; r < r1; r++) {
+    const float *x = logits + r * stride;
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (long j = 0; j < V; j++) mx = x[j] > mx ? x[j] : mx;
+    float z = 0;
+#pragma omp simd reduction(+ : z)
+    for (long j = 0; j < V; j++) z += F(nc_exp)(x[j] - mx);
+    float l = mx + logf(z);
+    lse[r] = l;
+    loss[r] = tg[r] == -1 ? 0.f : l - x[tg[r]];
+  }
+}
+static void F(k_ce_bwd)(const float *logits, const int32_t *tg, const float *lse, const float *dloss, float *dl, long r0, long r1, long V, long stride) {
+  for (long r = r0; r < r1; r++) {
+    const float *x = logits + r * stride;
+    float *d = dl + r * stride;
+    if (tg[r] == -1) { memset(d, 0, sizeof(float) * stride); continue; }
+    float g = dloss[r], l = lse[r];
+    for (long j = 0; j < V; j++) d[j] = g * F(nc_exp)(x[j] - l);
+    d[tg[r]] -= g;
+    for (long j = V; j < stride; j++) d[j] = 0.f;
+  }
+}
+
+// ---- attention score blocks. Row i of the block is query at absolute position qpos0 + i; column c is
+// key kpos0 + c; it is visible when kpos0 + c <= qpos0 + i and c < kvalid. Invisible entries get P = 0.
+static void F(k_att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, float *m, float *l, float *alpha) {
+  for (int i = 0; i < rows; i++) {
+    float *s = S + i * ld;
+    long lim = qpos0 + i - kpos0 + 1;
+    if (lim > kvalid) lim = kvalid;
+    if (lim > cols) lim = cols;
+    if (lim <= 0) { for (int c = 0; c < cols; c++) s[c] = 0.f; alpha[i] = 1.f; continue; }
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (long c = 0; c < lim; c++) mx = s[c] > mx ? s[c] : mx;
+    mx *= scale;  // scale > 0
+    float mnew = m[i] > mx ? m[i] : mx;
+    float a = m[i] == -INFINITY ? 0.f : expf(m[i] - mnew);
+    float z = 0;
+#pragma omp simd reduction(+ : z)
+    for (long c = 0; c < lim; c++) { float p = F(nc_exp)(s[c] * scale - mnew); s[c] = p; z += p; }
+    for (long c = lim; c < cols; c++) s[c] = 0.f;
+    l[i] = l[i] * a + z;
+    m[i] = mnew;
+    alpha[i] = a;
+  }
+}
+static void F(k_att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, const float *lse) {
+  for (int i = 0; i < rows; i++) {
+    float *s = S + i * ld;
+    long lim = qpos0 + i - kpos0 + 1;
+    if (lim > kvalid) lim = kvalid;
+    if (lim > cols) lim = cols;
+    if (lim < 0) lim = 0;
+    float L = lse[i];
+    for (long c = 0; c < lim; c++) s[c] = F(nc_exp)(s[c] * scale - L);
+    for (long c = lim; c < cols; c++) s[c] = 0.f;
+  }
+}
+static void F(k_att_ds)(const float *P, float *dP, long ld, int rows, int cols, const float *delta, float scale) {
+  for (int i = 0; i < rows; i++) {
+    const float *p = P + i * ld;
+    float *d = dP + i * ld;
+    float di = delta[i];
+    for (int c = 0; c < cols; c++) d[c] = p[c] * (d[c] - di) * scale;
+  }
+}
+
+const nc_isa_t NC_TABLE = {
+  NC_NAME, NC_UK, NC_PACKA, NC_PACKB,
+  F(k_add), F(k_mul), F(k_scale), F(k_lerp), F(k_sum), F(k_sumsq),
+  F(k_relu2_fwd), F(k_relu2_bwd), F(k_softcap_fwd), F(k_softcap_bwd), F(k_adamw),
+  F(k_rms_fwd), F(k_rms_bwd), F(k_rope), F(k_ce_fwd), F(k_ce_bwd),
+  F(k_att_softmax), F(k_att_p), F(k_att_ds),
+};

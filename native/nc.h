@@ -1,0 +1,76 @@
+// Shared declarations of the nanochat native kernels (C only; all glue lives in binding.c / TS).
+#ifndef NC_H
+#define NC_H
+#include <stddef.h>
+#include <stdint.h>
+
+// ---- GEMM register tile: the micro-kernel computes an MR x NR block of C.
+// 8 x 32 on AVX-512 = 16 zmm accumulators (2 per row), 2 B loads + 8 broadcasts per k step
+// for 16 FMAs; the AVX2 and scalar kernels consume the same packed layout.
+#define NC_MR 8
+#define NC_NR 32
+
+// ---- thread pool (pool.c). A process-wide pool; jobs are serialized by nc_lock().
+typedef void (*nc_task_fn)(void *ctx, int task, int thread);
+int nc_threads(void);                 // pool size including the calling thread
+void nc_lock(void);                   // every entry point that may run parallel work holds this
+void nc_unlock(void);
+void nc_parallel(int ntasks, nc_task_fn fn, void *ctx);  // runs fn(ctx, t, thread) for t < ntasks; caller helps
+void nc_pool_shutdown(void);          // joins the workers (env cleanup); a later job restarts them
+float *nc_ws(int slot, size_t nfloats);  // per-OS-thread scratch (64-byte aligned, grows, never shrinks)
+
+// ---- instruction-set specific kernels, chosen once at load (or by nc_set_isa)
+typedef void (*nc_uk_fn)(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc);
+typedef void (*nc_packA_fn)(int trans, const float *A, long lda, int m, int k, float *dst);
+typedef void (*nc_packB_fn)(int trans, const float *B, long ldb, int k, int n, float *dst);
+
+typedef struct {
+  const char *name;
+  nc_uk_fn uk;
+  nc_packA_fn packA;
+  nc_packB_fn packB;
+  // elementwise, on [0, n)
+  void (*add)(const float *a, const float *b, float *o, long n, int acc);
+  void (*mul)(const float *a, const float *b, float *o, long n, int acc);
+  void (*scale)(const float *x, float alpha, float *o, long n, int acc);
+  void (*lerp)(float *d, const float *s, float t, long n);
+  double (*sum)(const float *x, long n);
+  double (*sumsq)(const float *x, long n);
+  void (*relu2_fwd)(const float *x, float *y, long n);
+  void (*relu2_bwd)(const float *dy, const float *x, float *dx, long n, int acc);
+  void (*softcap_fwd)(const float *x, float *y, long n, float cap);
+  void (*softcap_bwd)(const float *dy, const float *y, float *dx, long n, float cap, int acc);
+  void (*adamw)(float *p, const float *g, float *m, float *v, long n, float lr, float b1, float b2, float eps, float wd, float bc1, float bc2);
+  // rowwise, rows [r0, r1)
+  void (*rms_fwd)(const float *x, float *y, float *rstd, long r0, long r1, long dim, float eps);
+  void (*rms_bwd)(const float *dy, const float *y, const float *rstd, float *dx, long r0, long r1, long dim, int acc);
+  void (*rope)(const float *src, float *dst, const float *cos, const float *sin, long r0, long r1, long T, long H, long D, long pos0, int inv, int acc);
+  void (*ce_fwd)(const float *logits, const int32_t *t, float *loss, float *lse, long r0, long r1, long V, long stride);
+  void (*ce_bwd)(const float *logits, const int32_t *t, const float *lse, const float *dloss, float *dl, long r0, long r1, long V, long stride);
+  // attention helpers on one (rows x cols) score block S (row stride ld), see attention.c
+  void (*att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, float *m, float *l, float *alpha);
+  void (*att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, const float *lse);
+  void (*att_ds)(const float *P, float *dP, long ld, int rows, int cols, const float *delta, float scale);
+} nc_isa_t;
+
+extern const nc_isa_t *nc_isa;
+extern const nc_isa_t nc_isa_generic, nc_isa_avx2, nc_isa_avx512;
+const char *nc_set_isa(const char *name);  // "avx512" | "avx2" | "generic" | "auto"; returns the name in use
+
+// ---- GEMM (gemm.c): C = op(A) op(B) (+ C when acc); lda/ldb/ldc are row strides of the stored matrices.
+void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel);
+// C = Ap Bp (+C) on packed operands: Ap holds ceil(M/MR) panels (MR floats per k), `as` floats apart;
+// Bp holds ceil(N/NR) panels (NR floats per k), `bs` floats apart (a K-slice of a longer panel is fine).
+void nc_gemm_packed(int M, int N, int K, const float *Ap, long as, const float *Bp, long bs, float *C, long ldc, int acc);
+static inline long nc_packA_size(int m, int k) { return (long)((m + NC_MR - 1) / NC_MR) * NC_MR * k; }
+static inline long nc_packB_size(int k, int n) { return (long)((n + NC_NR - 1) / NC_NR) * NC_NR * k; }
+void nc_packA_ref(int trans, const float *A, long lda, int m, int k, float *dst);
+void nc_packB_ref(int trans, const float *B, long ldb, int k, int n, float *dst);
+void nc_uk_ref(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc);
+
+// ---- attention (attention.c)
+typedef struct { int B, Tq, Tk, H, Hkv, D; float scale; long kvStride; } nc_att_shape;
+void nc_attention_fwd(const float *q, const float *k, const float *v, float *out, float *lse, const nc_att_shape *s);
+void nc_attention_bwd(const float *dout, const float *q, const float *k, const float *v, const float *out, const float *lse,
+                      float *dq, float *dk, float *dv, const nc_att_shape *s);
+#endif

@@ -1,0 +1,150 @@
+// Process-wide pthread pool. One pool serves every Node environment (main thread and worker_threads)
+// that loads the addon; nc_lock() serializes jobs, so two JS threads calling kernels at once simply
+// take turns. The calling thread works too: a pool of n threads starts n-1 workers.
+#define _GNU_SOURCE
+#include "nc.h"
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t big = PTHREAD_MUTEX_INITIALIZER;  // serializes jobs (held by binding entry points)
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;   // guards the sleep/wake handshake
+static pthread_cond_t cv_work = PTHREAD_COND_INITIALIZER, cv_done = PTHREAD_COND_INITIALIZER;
+static int nthreads = 0;        // configured size (0 = not read yet)
+static int nstarted = 0;        // workers running
+static pthread_t tids[256];
+static nc_task_fn job_fn;
+static void *job_ctx;
+static int job_n;
+static atomic_int job_next, job_active, stop_flag;
+static atomic_uint gen;
+static unsigned start_gen;     // generation when the workers were created (a late-starting worker must still see the first job)
+static __thread int in_task;   // nested parallel calls run serially
+
+// Spin this many pause iterations (~30 us) before sleeping: kernels come in quick bursts during a
+// training step, and a futex wake costs ~10-50 us; longer spins would steal the other helpers' cores.
+#define SPIN 3000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+int nc_threads(void) {
+  if (nthreads) return nthreads;
+  int n = 0;
+  const char *e = getenv("NANOCHAT_THREADS");
+  if (e && *e) n = atoi(e);
+  if (n <= 0) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  }
+  if (n < 1) n = 1;
+  if (n > 256) n = 256;
+  nthreads = n;
+  return n;
+}
+
+void nc_lock(void) { pthread_mutex_lock(&big); }
+void nc_unlock(void) { pthread_mutex_unlock(&big); }
+
+static void run_tasks(int thread) {
+  int t;
+  while ((t = atomic_fetch_add(&job_next, 1)) < job_n) job_fn(job_ctx, t, thread);
+}
+
+static void *worker(void *arg) {
+  int idx = (int)(intptr_t)arg;
+  unsigned seen = start_gen;
+  in_task = 1;
+  for (;;) {
+    for (int i = 0; i < SPIN && atomic_load(&gen) == seen && !atomic_load(&stop_flag); i++) cpu_relax();
+    if (atomic_load(&gen) == seen && !atomic_load(&stop_flag)) {
+      pthread_mutex_lock(&mu);
+      while (atomic_load(&gen) == seen && !atomic_load(&stop_flag)) pthread_cond_wait(&cv_work, &mu);
+      pthread_mutex_unlock(&mu);
+    }
+    if (atomic_load(&stop_flag)) break;
+    seen = atomic_load(&gen);
+    run_tasks(idx);
+    if (atomic_fetch_sub(&job_active, 1) == 1) {
+      pthread_mutex_lock(&mu);
+      pthread_cond_signal(&cv_done);
+      pthread_mutex_unlock(&mu);
+    }
+  }
+  return NULL;
+}
+
+static void start_workers(void) {
+  int n = nc_threads();
+  atomic_store(&stop_flag, 0);
+  start_gen = atomic_load(&gen);
+  while (nstarted < n - 1) {
+    if (pthread_create(&tids[nstarted], NULL, worker, (void *)(intptr_t)(nstarted + 1)) != 0) break;
+    nstarted++;
+  }
+}
+
+void nc_parallel(int ntasks, nc_task_fn fn, void *ctx) {
+  if (ntasks <= 0) return;
+  if (ntasks == 1 || in_task || nc_threads() == 1) {
+    for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
+    return;
+  }
+  if (nstarted < nthreads - 1) start_workers();
+  if (nstarted == 0) { for (int t = 0; t < ntasks; t++) fn(ctx, t, 0); return; }
+  job_fn = fn; job_ctx = ctx; job_n = ntasks;
+  atomic_store(&job_next, 0);
+  atomic_store(&job_active, nstarted);
+  pthread_mutex_lock(&mu);
+  atomic_fetch_add(&gen, 1);
+  pthread_cond_broadcast(&cv_work);
+  pthread_mutex_unlock(&mu);
+  in_task = 1;
+  run_tasks(0);
+  in_task = 0;
+  for (int i = 0; i < SPIN && atomic_load(&job_active) > 0; i++) cpu_relax();
+  if (atomic_load(&job_active) > 0) {
+    pthread_mutex_lock(&mu);
+    while (atomic_load(&job_active) > 0) pthread_cond_wait(&cv_done, &mu);
+    pthread_mutex_unlock(&mu);
+  }
+}
+
+void nc_pool_shutdown(void) {
+  pthread_mutex_lock(&big);
+  if (nstarted) {
+    pthread_mutex_lock(&mu);
+    atomic_store(&stop_flag, 1);
+    pthread_cond_broadcast(&cv_work);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < nstarted; i++) pthread_join(tids[i], NULL);
+    nstarted = 0;
+    atomic_store(&stop_flag, 0);
+  }
+  pthread_mutex_unlock(&big);
+}
+
+// ---- per-thread scratch: slot-indexed buffers that only grow. Released by the OS at exit.
+#define NSLOTS 12
+static __thread float *ws_ptr[NSLOTS];
+static __thread size_t ws_cap[NSLOTS];
+
+float *nc_ws(int slot, size_t nfloats) {
+  if (nfloats > ws_cap[slot]) {
+    free(ws_ptr[slot]);
+    size_t cap = nfloats + nfloats / 4 + 64;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, cap * sizeof(float)) != 0) p = NULL;
+    ws_ptr[slot] = (float *)p;
+    ws_cap[slot] = p ? cap : 0;
+    if (!p) abort();  // out of memory in a kernel: nothing sane to return to JS
+  }
+  return ws_ptr[slot];
+}
