@@ -87,9 +87,8 @@ export function pyStrip(s: string): string {
 export function fewshotIndices(n: number, index: number, k: number): number[] {
   const take = Math.min(k, n - 1);
   if (take <= 0) return [];
-  const available: number[] = [];
-  for (let i = 0; i < n; i++) if (i !== index) available.push(i);
-  return new PyRandom(1234 + index).sample(available, take);
+  // The population is [0, n) without `index`: position j holds j, or j + 1 from `index` on.
+  return new PyRandom(1234 + index).sampleIndices(n - 1, take).map((j) => (j < index ? j : j + 1));
 }
 
 /**

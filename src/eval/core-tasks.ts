@@ -43,8 +43,20 @@ export interface ScoreOutput {
   losses: Float32Array[];
   argmax: Int32Array[];
 }
-/** Runs the model on unpadded rows of token ids (pad them as you like, e.g. with <|bos|>). */
+/**
+ * Runs the model on unpadded rows of token ids and returns, per row, at least row.length positions
+ * (extra padded positions are ignored). `stackRows` builds the right-padded batch the reference uses.
+ */
 export type ScoreRows = (rows: number[][]) => ScoreOutput | Promise<ScoreOutput>;
+
+/** Right-pad rows into one row-major B x T batch (the reference pads with <|bos|>; padding sits after every span, so it never affects the scores). */
+export function stackRows(rows: readonly number[][], padId: number): { ids: Int32Array; B: number; T: number } {
+  const B = rows.length;
+  const T = Math.max(0, ...rows.map((r) => r.length));
+  const ids = new Int32Array(B * T).fill(padId);
+  rows.forEach((r, b) => ids.set(r, b * T));
+  return { ids, B, T };
+}
 
 export interface CoreTaskResult {
   label: string;
@@ -204,6 +216,7 @@ export async function evaluateCoreTask(task: CoreTask, tok: TextTokenizer, score
     const rows = pending.flatMap((ex) => ex.rows);
     const out = await scoreRows(rows);
     if (out.losses.length !== rows.length || out.argmax.length !== rows.length) {
+      // a scorer that drops or adds rows would silently misalign every verdict after it
       throw new Error(`scoreRows returned ${out.losses.length}/${out.argmax.length} rows for ${rows.length}`);
     }
     let r = 0;

@@ -5,6 +5,7 @@
 // (The reference also shuffles the problems with Hugging Face's shuffle(seed=42), which depends on
 // numpy's generator; we keep the file order.)
 
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -94,9 +95,15 @@ export function buildTestProgram(p: HumanEvalProblem, completion: string): strin
   return `${extractImports(p.prompt)}\n\n${extractProgram(completion)}\n\n${p.test}\ncheck(${p.entryPoint})`;
 }
 
-/** Run a completion against the problem's tests in the sandbox. */
+/**
+ * Run a completion against the problem's tests in the sandbox. It passes if the program exits cleanly
+ * after `check` ran: a random marker printed at the very end tells "all tests ran" apart from a
+ * completion that merely calls sys.exit(0) / exit() before the tests (the reference counts that as a
+ * failure too, since it treats any SystemExit as one).
+ */
 export async function evaluateHumanEval(p: HumanEvalProblem, completion: string, opts: SandboxOptions = {}): Promise<HumanEvalOutcome> {
-  const program = buildTestProgram(p, completion);
+  const marker = `__humaneval_done_${randomBytes(12).toString('hex')}__`;
+  const program = `${buildTestProgram(p, completion)}\nprint(${JSON.stringify(marker)})\n`;
   const result = await runPython(program, opts);
-  return { passed: result.ok, program, result };
+  return { passed: result.ok && result.stdout.includes(marker), program, result };
 }

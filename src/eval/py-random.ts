@@ -139,15 +139,22 @@ export class PyRandom {
 
   /** Python's sample(population, k): k distinct elements, in selection order. */
   sample<T>(population: readonly T[], k: number): T[] {
-    const n = population.length;
+    return this.sampleIndices(population.length, k).map((i) => population[i]);
+  }
+
+  /**
+   * The positions `sample(population, k)` picks from a population of size n, without materialising
+   * the population (CORE draws few-shot examples from tasks with 20k items for every item).
+   */
+  sampleIndices(n: number, k: number): number[] {
     if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`Sample larger than population or is negative (k=${k}, n=${n})`);
-    const result: T[] = new Array(k);
+    const result: number[] = new Array(k);
     // CPython chooses between a pool copy and a set of selected indices by estimated memory size;
     // the choice changes which random numbers are drawn, so it must be reproduced exactly.
     let setsize = 21;
     if (k > 5) setsize += 4 ** Math.ceil(Math.log(k * 3) / Math.log(4));
     if (n <= setsize) {
-      const pool = population.slice();
+      const pool = Array.from({ length: n }, (_, i) => i);
       for (let i = 0; i < k; i++) {
         const j = this.randbelow(n - i);
         result[i] = pool[j];
@@ -159,7 +166,7 @@ export class PyRandom {
         let j = this.randbelow(n);
         while (selected.has(j)) j = this.randbelow(n);
         selected.add(j);
-        result[i] = population[j];
+        result[i] = j;
       }
     }
     return result;

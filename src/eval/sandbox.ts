@@ -144,10 +144,12 @@ export function runPython(code: string, opts: SandboxOptions = {}): Promise<Sand
     child.stdout.on('data', collect('out'));
     child.stderr.on('data', collect('err'));
 
+    let grace: NodeJS.Timeout | undefined;
     const finish = () => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       child.stdout.destroy();
       child.stderr.destroy();
       removeDir(dir);
@@ -176,7 +178,7 @@ export function runPython(code: string, opts: SandboxOptions = {}): Promise<Sand
       // Anything the program left running in its group dies with it.
       killGroup();
       // 'close' follows once the pipes drain; if something outside the group still holds them, do not wait for it.
-      setTimeout(finish, 1000).unref();
+      grace = setTimeout(finish, 1000);
     });
     child.on('close', finish);
   });

@@ -11,6 +11,7 @@ import {
   type CorePromptTask,
   type PreparedExample,
 } from '../../src/eval/core-prompts.js';
+import { PyRandom } from '../../src/eval/py-random.js';
 import { ByteTokenizer } from './byte-tokenizer.js';
 
 const tok = new ByteTokenizer();
@@ -50,6 +51,9 @@ test('few-shot indices: python-identical, deterministic, never the item itself, 
   assert.deepEqual(fewshotIndices(2, 0, 10), [1]);
   assert.deepEqual(fewshotIndices(1, 0, 10), []);
   assert.deepEqual(fewshotIndices(50, 3, 0), []);
+  // the large-population branch (20k items, as bigbench_qa_wikidata): same as sampling the explicit list
+  const pop = Array.from({ length: 20321 }, (_, i) => i).filter((i) => i !== 5000);
+  assert.deepEqual(fewshotIndices(20321, 5000, 10), new PyRandom(1234 + 5000).sample(pop, 10));
 });
 
 test('multiple choice: {shot query}{delim}{gold}\\n\\n then {query}{delim}{choice}; span after the common prefix', () => {

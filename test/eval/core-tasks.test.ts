@@ -15,6 +15,7 @@ import {
   type CoreTask,
   type LmItem,
   type McItem,
+  stackRows,
   type ScoreRows,
 } from '../../src/eval/core-tasks.js';
 import { ByteTokenizer } from './byte-tokenizer.js';
@@ -158,6 +159,10 @@ test('evaluateCoreTask: an oracle scores 1, an anti-oracle 0; centered accuracy 
   assert.deepEqual(score.missing, ['coqa']);
   assert.ok(Math.abs(score.core - results.reduce((s, r) => s + r.centered, 0) / 8) < 1e-12);
   assert.equal(centeredAccuracy(0.625, 0.25), 0.5);
+});
+
+test('stackRows right-pads into a row-major batch', () => {
+  assert.deepEqual(stackRows([[1, 2, 3], [4]], 9), { ids: Int32Array.from([1, 2, 3, 4, 9, 9]), B: 2, T: 3 });
 });
 
 test('evaluateCoreTask: batching several examples per call gives the same answer', { skip }, async () => {

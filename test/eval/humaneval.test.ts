@@ -79,6 +79,10 @@ test('canonical solutions pass, wrong or empty completions fail (20 real problem
   assert.match(wrong.result.stderr, /AssertionError/);
   // the bare body (a raw continuation without the signature) is not a complete program
   assert.equal((await evaluateHumanEval(p, p.canonicalSolution)).passed, false);
+  // leaving early with a clean exit status is not a pass: the tests never ran
+  for (const exit of ['import sys\nsys.exit(0)', 'exit()', 'import os\nos._exit(0)']) {
+    assert.equal((await evaluateHumanEval(p, `${referenceAnswer(p)}\n${exit}`)).passed, false, exit);
+  }
   // a hanging completion is cut off by the sandbox's limits rather than hanging the evaluator
   const hang = await evaluateHumanEval(p, `def ${p.entryPoint}(numbers, threshold):\n    while True:\n        pass`, { cpuSeconds: 1, timeoutMs: 3000 });
   assert.equal(hang.passed, false);

@@ -22,10 +22,10 @@ function survivors(): string[] {
   const found: string[] = [];
   for (const pid of pids) {
     const r = spawnSync('pgrep', ['-g', String(pid)], { encoding: 'utf8' });
-    if (r.stdout.trim()) found.push(`group ${pid}: ${r.stdout.trim()}`);
+    if ((r.stdout ?? '').trim()) found.push(`group ${pid}: ${r.stdout.trim()}`);
   }
   const m = spawnSync('pgrep', ['-f', MARKER], { encoding: 'utf8' });
-  if (m.stdout.trim()) found.push(`marker: ${m.stdout.trim()}`);
+  if ((m.stdout ?? '').trim()) found.push(`marker: ${m.stdout.trim()}`);
   return found;
 }
 
