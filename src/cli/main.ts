@@ -38,6 +38,9 @@ wire('bench', async () => (await import('./bench.js')).run);
 wire('tok-train', async () => (await import('../tokenizer/cli-train.js')).run);
 wire('tok-eval', async () => (await import('../tokenizer/cli-eval.js')).run);
 wire('tok-encode', async () => (await import('../tokenizer/cli-encode.js')).run);
+wire('base-train', async () => (await import('../train/base-train.js')).run);
+wire('base-eval', async () => (await import('../eval/base-eval.js')).run);
+wire('score', async () => (await import('../eval/score.js')).run);
 wire('report', async () => (await import('../report/report.js')).run);
 wire('data', async () => (await import('../data/cli-download.js')).run);
 

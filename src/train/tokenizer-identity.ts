@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { SPECIAL_TOKENS } from '../tokenizer/types.js';
+import { UserError } from '../cli/common.js';
+import { tokenizerDir } from '../data/paths.js';
 
 export function tokenizerIdentity(tok: TextTokenizer): { vocabSize: number; hash: string } {
   const h = createHash('sha256');
@@ -16,3 +18,12 @@ export function tokenizerIdentity(tok: TextTokenizer): { vocabSize: number; hash
   for (const s of SPECIAL_TOKENS) h.update(`${s}=${tok.specialId(s)};`);
   return { vocabSize: tok.vocabSize, hash: h.digest('hex').slice(0, 16) };
 }
+
+/** A clear error when a checkpoint's tokenizer is not the one loaded now. */
+export function checkTokenizerMatches(tok: TextTokenizer, meta: { tokenizer: { vocabSize: number; hash: string } }): void {
+  const id = tokenizerIdentity(tok);
+  if (id.hash !== meta.tokenizer.hash) {
+    throw new UserError(`this checkpoint was trained with a different tokenizer (vocab ${meta.tokenizer.vocabSize}, hash ${meta.tokenizer.hash}) than the one in ${tokenizerDir()} (vocab ${id.vocabSize}, hash ${id.hash}): restore the tokenizer it was trained with, or retrain the model`);
+  }
+}
+
