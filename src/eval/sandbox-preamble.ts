@@ -99,7 +99,7 @@ def _install(cfg):
                     state["writes"] += 1
                     if state["writes"] > 1000:
                         deny(event, "too many files written")
-                if mode is None and isdir(path):
+                if mode is None and isdir(path) and not inside(path):
                     deny(event, "os.open of a directory")  # closes the dir_fd route around the path checks
             elif event in path_events:
                 for a in args:
@@ -115,6 +115,9 @@ def _install(cfg):
 
 def _prepare():
     import json, types
+    if not hasattr(sys, "addaudithook"):
+        sys.stderr.write("sandbox: Python >= 3.8 is required (audit hooks)\n")
+        sys.exit(3)
     cfg = json.loads(sys.argv[1])
     with open(os.path.join(cfg["dir"], cfg["main"]), "r", encoding="utf-8") as f:
         source = f.read()

@@ -8,9 +8,9 @@
 // sandbox-preamble.ts: resource limits, dropping root, an audit hook).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdtempSync, realpathSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { UserError } from '../cli/common.js';
 import { SANDBOX_PREAMBLE } from './sandbox-preamble.js';
 
@@ -25,7 +25,7 @@ export interface SandboxOptions {
   maxOutputBytes?: number;
   /** largest file the program may write, in MiB (default 16) */
   maxFileMB?: number;
-  /** Python interpreter (default `python3` on PATH) */
+  /** Python interpreter (default: `python3` on PATH; see choosePython for what happens as root) */
   python?: string;
   /** turn kernel-level layers off (never on): lets tests check that the inner layers hold on their own */
   layers?: Partial<SandboxIsolation>;
@@ -49,7 +49,7 @@ export interface SandboxResult {
 export interface SandboxIsolation {
   /** `unshare -n` works: the program runs without any network interface */
   network: boolean;
-  /** we are root and can hand the sandbox directory to nobody, so the program runs as nobody */
+  /** we are root and the program can run as nobody (it can reach its directory and the interpreter) */
   dropRoot: boolean;
 }
 
@@ -59,27 +59,127 @@ const SAFE_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 let isolation: SandboxIsolation | undefined;
 
+/** The isolation runPython gets with the default interpreter. */
 export function sandboxIsolation(): SandboxIsolation {
   if (!isolation) {
     const root = process.getuid?.() === 0;
-    const probe = root ? spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }) : null;
-    isolation = { network: probe !== null && probe.status === 0, dropRoot: root };
+    const unshare = findExecutable('unshare');
+    const probe = root && unshare ? spawnSync(unshare, ['-n', 'true'], { stdio: 'ignore', timeout: 5000 }) : null;
+    const py = choosePython(undefined);
+    isolation = {
+      network: probe !== null && probe.status === 0,
+      // nobody must reach the sandbox directory through its parents (not so for e.g. TMPDIR=/root/tmp)
+      dropRoot: root && traversableByOthers(tmpdir()) && py !== null && py.usableByNobody,
+    };
   }
   return isolation;
 }
 
-/** Run `code` with python3 in a throwaway sandbox; never rejects for anything the program does. */
-export function runPython(code: string, opts: SandboxOptions = {}): Promise<SandboxResult> {
+interface PythonInfo {
+  /** the real interpreter binary (sys.executable: no pyenv-style shim scripts in between) */
+  exe: string;
+  /** nobody can execute it and read its standard library */
+  usableByNobody: boolean;
+}
+
+const pythons = new Map<string, PythonInfo | null>();
+
+function probePython(cmd: string): PythonInfo | null {
+  if (!pythons.has(cmd)) {
+    let info: PythonInfo | null = null;
+    const path = findExecutable(cmd);
+    if (path) {
+      const r = spawnSync(path, ['-I', '-c', 'import sys, sysconfig; print(sys.executable); print(sysconfig.get_paths()["stdlib"]); print(sys.version_info >= (3, 8))'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      const [exe, stdlib, recent] = (r.stdout ?? '').split('\n');
+      if (r.status === 0 && exe && recent === 'True') {
+        let real = exe;
+        try {
+          real = realpathSync(exe);
+        } catch {
+          /* keep sys.executable */
+        }
+        const usableByNobody = (statSync(real).mode & 0o001) !== 0 && traversableByOthers(dirname(real)) && traversableByOthers(stdlib);
+        info = { exe: real, usableByNobody };
+      }
+    }
+    pythons.set(cmd, info);
+  }
+  return pythons.get(cmd)!;
+}
+
+/**
+ * The interpreter to run: `requested`, else python3 from PATH. When we are root and that one lives
+ * where nobody cannot read it (e.g. pyenv under /root), the system /usr/bin/python3 is preferred so
+ * that the program can still run as nobody; HumanEval needs nothing beyond the standard library.
+ */
+function choosePython(requested: string | undefined): PythonInfo | null {
+  if (requested) return probePython(requested);
+  const first = probePython('python3');
+  if (process.getuid?.() === 0 && (!first || !first.usableByNobody)) {
+    const system = probePython('/usr/bin/python3');
+    if (system?.usableByNobody) return system;
+  }
+  return first;
+}
+
+const found = new Map<string, string | null>();
+
+/**
+ * Absolute path of a command, looked up on the evaluator's PATH: the child gets a minimal PATH, and a
+ * python3 installed elsewhere (e.g. by a CI's setup-python) must still be found.
+ */
+function findExecutable(name: string): string | null {
+  if (name.includes('/')) return existsSync(name) ? name : null;
+  if (!found.has(name)) {
+    let hit: string | null = null;
+    for (const d of (process.env.PATH ?? SAFE_PATH).split(delimiter)) {
+      const p = join(d || '.', name);
+      try {
+        accessSync(p, constants.X_OK);
+        if (statSync(p).isFile()) {
+          hit = resolve(p);
+          break;
+        }
+      } catch {
+        /* not here */
+      }
+    }
+    found.set(name, hit);
+  }
+  return found.get(name)!;
+}
+
+function traversableByOthers(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (d === dirname(d)) return true;
+  }
+}
+
+/**
+ * Run `code` with python3 in a throwaway sandbox. Never rejects for anything the program does; rejects
+ * (UserError) only when python3 cannot be started at all.
+ */
+export async function runPython(code: string, opts: SandboxOptions = {}): Promise<SandboxResult> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const cpuSeconds = Math.max(1, Math.ceil(opts.cpuSeconds ?? 3));
   const memoryBytes = Math.round((opts.memoryMB ?? 512) * 1024 * 1024);
   const maxOutput = opts.maxOutputBytes ?? 64 * 1024;
   const fileBytes = Math.round((opts.maxFileMB ?? 16) * 1024 * 1024);
-  const python = opts.python ?? 'python3';
+  const py = choosePython(opts.python);
+  if (!py) throw new UserError(`cannot run '${opts.python ?? 'python3'}': not found on PATH or older than 3.8; HumanEval needs Python 3.8+`);
+  const python = py.exe;
   const probed = sandboxIsolation();
   const iso = {
     network: probed.network && opts.layers?.network !== false,
-    dropRoot: probed.dropRoot && opts.layers?.dropRoot !== false,
+    dropRoot: probed.dropRoot && py.usableByNobody && opts.layers?.dropRoot !== false,
   };
 
   const dir = mkdtempSync(join(tmpdir(), 'nanochat-sbx-'));
@@ -99,7 +199,7 @@ export function runPython(code: string, opts: SandboxOptions = {}): Promise<Sand
   // -I: isolated mode (ignore PYTHON* variables and user site-packages, no script dir on sys.path);
   // -B: no .pyc files; -X utf8: UTF-8 I/O whatever the locale.
   const pyArgs = ['-I', '-B', '-X', 'utf8', '-c', SANDBOX_PREAMBLE, cfg];
-  const [cmd, args] = iso.network ? ['unshare', ['-n', python, ...pyArgs]] : [python, pyArgs];
+  const [cmd, args] = iso.network ? [findExecutable('unshare')!, ['-n', python, ...pyArgs]] : [python, pyArgs];
   const env = { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', HOME: dir, TMPDIR: dir, PYTHONDONTWRITEBYTECODE: '1' };
 
   const t0 = performance.now();
@@ -170,7 +270,7 @@ export function runPython(code: string, opts: SandboxOptions = {}): Promise<Sand
       clearTimeout(timer);
       finished = true;
       removeDir(dir);
-      if (err.code === 'ENOENT') reject(new UserError(`cannot run '${cmd}': not found on PATH (${SAFE_PATH}); HumanEval needs python3`));
+      if (err.code === 'ENOENT') reject(new UserError(`cannot run '${cmd}': not found; HumanEval needs Python 3.8+`));
       else reject(err);
     });
     child.on('exit', (code, signal) => {
