@@ -24,6 +24,8 @@
 // `\s*[\r\n]` (ours) and `\s*[\r\n]+` (cl100k) also match the same text: both end right after the
 // last line break of the whitespace run, because `\s*` is greedy and gives back only what it must.
 
+import { Scanner } from './scanner.js';
+
 /** Unicode White_Space, i.e. Rust regex `\s` (25 code points), as the body of a character class. */
 const WS = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
@@ -81,20 +83,24 @@ export function wellFormed(text: string): string {
 /**
  * Cuts text into chunks. Every code point belongs to exactly one chunk (the last alternative `\s+`
  * and the letter/number/other alternatives cover everything), so the chunks concatenate to the text.
+ * Runs the hand-written scanner (scanner.ts); `regexSplit` is the regex it is tested against.
  */
 export class Splitter {
-  private readonly re: RegExp;
+  private readonly scanner: Scanner;
   constructor(readonly name: PatternName) {
-    this.re = regexFor(name);
+    this.scanner = new Scanner(name === 'cl100k' ? 3 : 2, name === 'gpt2');
   }
 
   /** Call `fn` for each chunk, in order (no array allocated). */
   forEach(text: string, fn: (chunk: string) => void): void {
-    const re = this.re;
-    re.lastIndex = 0;
     const s = wellFormed(text);
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(s)) !== null) fn(m[0]);
+    const n = s.length;
+    const sc = this.scanner;
+    for (let i = 0; i < n; ) {
+      const j = sc.next(s, i);
+      fn(s.slice(i, j));
+      i = j;
+    }
   }
 
   split(text: string): string[] {
@@ -102,6 +108,11 @@ export class Splitter {
     this.forEach(text, (c) => out.push(c));
     return out;
   }
+}
+
+/** The chunks by the JS regex of the pattern (the reference the scanner is tested against). */
+export function regexSplit(name: PatternName, text: string): string[] {
+  return wellFormed(text).match(regexFor(name)) ?? [];
 }
 
 const LETTER = /\p{L}/u;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allPeers, boundaryPeers, ADVERSARIAL, fuzzStrings, dataSamples } from './helpers.js';
-import { Splitter, safeCuts } from '../../src/tokenizer/pattern.js';
+import { Splitter, safeCuts, regexSplit, type PatternName } from '../../src/tokenizer/pattern.js';
 
 function assertSameIds(peerName: string, ours: number[], theirs: Uint32Array, what: string): void {
   if (ours.length === theirs.length && ours.every((x, i) => x === theirs[i])) return;
@@ -45,6 +45,14 @@ test('every data set: ids equal tiktoken', (t) => {
   assert.ok(samples.length >= 20, `expected the data mirror's files, found ${samples.length}`);
   for (const peer of allPeers()) {
     for (const s of samples) assertSameIds(peer.name, peer.ours.encode(s.text), peer.theirs.encode_ordinary(s.text), s.file);
+  }
+});
+
+test('the scanner gives the same chunks as the regexes (adversarial, fuzz, data sets)', () => {
+  const texts = [...ADVERSARIAL, ...fuzzStrings(3000, 4242), ...(dataSamples(10_000) ?? []).map((s) => s.text)];
+  for (const name of ['gpt4-digits2', 'cl100k', 'gpt2'] as PatternName[]) {
+    const sp = new Splitter(name);
+    for (const t of texts) assert.deepEqual(sp.split(t), regexSplit(name, t), `${name}: ${JSON.stringify(t.slice(0, 80))}`);
   }
 });
 
