@@ -41,6 +41,7 @@ wire('tok-encode', async () => (await import('../tokenizer/cli-encode.js')).run)
 wire('base-train', async () => (await import('../train/base-train.js')).run);
 wire('base-eval', async () => (await import('../eval/base-eval.js')).run);
 wire('score', async () => (await import('../eval/score.js')).run);
+wire('mid-train', async () => (await import('../train/mid-train.js')).run);
 wire('report', async () => (await import('../report/report.js')).run);
 wire('data', async () => (await import('../data/cli-download.js')).run);
 

@@ -30,6 +30,22 @@ interface BufferedDoc {
   tokens: number[];
 }
 
+/**
+ * Best-fit choice for a row with `space` tokens left: the largest document that fits, or, when none
+ * does, the shortest (the caller crops it to fill the row exactly). The buffer must not be empty.
+ */
+export function pickBestFit(buffer: readonly { tokens: ArrayLike<number> }[], space: number): number {
+  let best = -1;
+  for (let i = 0; i < buffer.length; i++) {
+    const n = buffer[i].tokens.length;
+    if (n <= space && (best === -1 || n > buffer[best].tokens.length)) best = i;
+  }
+  if (best !== -1) return best;
+  best = 0;
+  for (let i = 1; i < buffer.length; i++) if (buffer[i].tokens.length < buffer[best].tokens.length) best = i;
+  return best;
+}
+
 const before = (a: DocPos, b: DocPos) => a.epoch !== b.epoch ? a.epoch < b.epoch : a.shard !== b.shard ? a.shard < b.shard : a.doc < b.doc;
 const same = (a: DocPos, b: DocPos) => a.epoch === b.epoch && a.shard === b.shard && a.doc === b.doc;
 
@@ -75,17 +91,7 @@ export class BestFitLoader {
         await this.fill();
         if (this.buffer.length === 0) return null;
         const space = T + 1 - row.length;
-        // largest document that fits; otherwise crop the shortest
-        let best = -1;
-        for (let i = 0; i < this.buffer.length; i++) {
-          const n = this.buffer[i].tokens.length;
-          if (n <= space && (best === -1 || n > this.buffer[best].tokens.length)) best = i;
-        }
-        if (best === -1) {
-          best = 0;
-          for (let i = 1; i < this.buffer.length; i++) if (this.buffer[i].tokens.length < this.buffer[best].tokens.length) best = i;
-        }
-        const [doc] = this.buffer.splice(best, 1);
+        const [doc] = this.buffer.splice(pickBestFit(this.buffer, space), 1);
         for (let i = 0; i < Math.min(doc.tokens.length, space); i++) row.push(doc.tokens[i]);
       }
       for (let t = 0; t < T; t++) {

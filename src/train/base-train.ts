@@ -9,7 +9,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { parse, num, str, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { GPT, configFromDepth } from '../model/gpt.js';
 import { Optimizer, lrMultiplier } from './optimizer.js';
-import { checkpointDir, listSteps, readMeta, loadWeights, loadOptimizerState, checkpointFiles, type CheckpointMeta } from './checkpoint.js';
+import { checkpointDir, type CheckpointMeta } from './checkpoint.js';
+import { resumeRun } from './resume.js';
 import { train, type TrainResult } from './trainer.js';
 import { BestFitLoader, type LoaderState } from '../data/dataloader.js';
 import { listShards, splitShards } from '../data/shards.js';
@@ -149,19 +150,10 @@ export async function baseTrain(o: BaseTrainOptions, tok: TextTokenizer, log: (s
   const optimizer = () => new Optimizer(model.paramGroups({ embedding: o.embeddingLr, unembedding: o.unembeddingLr, matrix: o.matrixLr }));
   let opt: Optimizer;
   if (o.resumeFromStep !== undefined) {
-    const steps = listSteps(dir);
-    if (steps.length === 0) throw new UserError(`--resume-from-step: no checkpoint in ${dir} to resume from; start without --resume-from-step`);
-    startStep = o.resumeFromStep === 'latest' ? steps[steps.length - 1] : o.resumeFromStep;
-    if (!steps.includes(startStep)) throw new UserError(`--resume-from-step ${startStep}: no checkpoint at that step in ${dir}; available: ${steps.join(', ')}`);
-    const meta = readMeta(dir, startStep);
-    if (JSON.stringify(meta.modelConfig) !== JSON.stringify(config)) {
-      throw new UserError(`the checkpoint at step ${startStep} in ${dir} is a different model (${JSON.stringify(meta.modelConfig)}) than these flags make (${JSON.stringify(config)}); use the same --depth/--head-dim/--max-seq-len, or another --model-tag`);
-    }
-    if (meta.tokenizer.hash !== tokId.hash) throw new UserError(`the checkpoint in ${dir} was trained with a different tokenizer (hash ${meta.tokenizer.hash}, now ${tokId.hash}); retrain, or restore the tokenizer it used`);
-    loadWeights(model, checkpointFiles(dir, startStep).model);
     opt = optimizer();
-    loadOptimizerState(opt, dir, startStep);
-    loaderState = meta.loaderState as LoaderState;
+    const r = resumeRun(dir, o.resumeFromStep, model, opt, { config, tokenizerHash: tokId.hash });
+    startStep = r.startStep;
+    loaderState = r.meta.loaderState as LoaderState;
     log(`resuming ${dir} from step ${startStep}`);
   } else {
     model.initWeights(o.seed);
@@ -205,7 +197,7 @@ export async function baseTrain(o: BaseTrainOptions, tok: TextTokenizer, log: (s
   });
   const bpbs = res.evals.map((e) => e.val_bpb).filter((x) => x !== undefined);
   const summary: BaseTrainSummary = {
-    ...res, tag: o.modelTag, dir, params, flopsPerToken, iterations: numIterations, totalBatchSize: o.totalBatchSize,
+    ...res, tokens, tag: o.modelTag, dir, params, flopsPerToken, iterations: numIterations, totalBatchSize: o.totalBatchSize,
     tokensPerParam: tokens / params, minValBpb: Math.min(...bpbs), finalValBpb: bpbs[bpbs.length - 1],
   };
   log(`done: ${numIterations} steps in ${res.seconds.toFixed(1)}s, ${Math.round(res.tokensPerSec)} tok/s, MFU ${(100 * res.mfu).toFixed(1)}% of ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source}), min val bpb ${summary.minValBpb.toFixed(4)}`);

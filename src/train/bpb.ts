@@ -6,6 +6,7 @@ import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { BestFitLoader } from '../data/dataloader.js';
 import { arena, noGrad } from '../tensor/tensor.js';
+import type { Batch } from './trainer.js';
 
 /** Accumulate nats and bytes of one batch's per-token losses. */
 export function bpbSums(losses: Float32Array, targets: Int32Array, tokenBytes: Int32Array): { nats: number; bytes: number } {
@@ -28,17 +29,14 @@ export function perTokenLoss(model: GPT, inputs: Int32Array, targets: Int32Array
   return losses;
 }
 
-/**
- * Bits per byte of the model on up to `maxTokens` tokens of the given shards, read from the start
- * (the same tokens every time, so values compare across steps).
- */
-export async function evaluateBpb(model: GPT, tok: TextTokenizer, files: string[], B: number, T: number, maxTokens: number): Promise<{ bpb: number; tokens: number }> {
-  const loader = new BestFitLoader(tok, files, B, T, { loop: false });
+/** Bits per byte over batches from `next` (until it returns null or maxTokens are scored). */
+export async function bpbOverBatches(model: GPT, tok: TextTokenizer, next: () => Promise<Batch | null> | Batch | null, maxTokens: number): Promise<{ bpb: number; tokens: number }> {
   const tokenBytes = tok.tokenBytes();
   let nats = 0, bytes = 0, tokens = 0;
   while (tokens < maxTokens) {
-    const batch = await loader.nextBatch();
+    const batch = await next();
     if (!batch) break;
+    const B = batch.B!, T = batch.T!;
     const losses = perTokenLoss(model, batch.inputs, batch.targets, B, T);
     const s = bpbSums(losses, batch.targets, tokenBytes);
     nats += s.nats;
@@ -47,4 +45,16 @@ export async function evaluateBpb(model: GPT, tok: TextTokenizer, files: string[
   }
   if (bytes === 0) throw new Error('bits per byte: the evaluation data produced no scorable tokens');
   return { bpb: nats / (Math.LN2 * bytes), tokens };
+}
+
+/**
+ * Bits per byte of the model on up to `maxTokens` tokens of the given shards, read from the start
+ * (the same tokens every time, so values compare across steps).
+ */
+export async function evaluateBpb(model: GPT, tok: TextTokenizer, files: string[], B: number, T: number, maxTokens: number): Promise<{ bpb: number; tokens: number }> {
+  const loader = new BestFitLoader(tok, files, B, T, { loop: false });
+  return bpbOverBatches(model, tok, async () => {
+    const b = await loader.nextBatch();
+    return b && { ...b, B, T };
+  }, maxTokens);
 }

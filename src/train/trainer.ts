@@ -16,6 +16,9 @@ import { writeFileAtomic } from './safetensors.js';
 export interface Batch {
   inputs: Int32Array;
   targets: Int32Array;
+  /** rows and columns of this batch when they differ from the run's B x T (SFT pads each batch to its longest row) */
+  B?: number;
+  T?: number;
 }
 
 export interface TrainSpec {
@@ -92,10 +95,8 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     records.push(r);
     writeFileSync(metricsPath, JSON.stringify(r) + '\n', { flag: 'a' });
   };
-  const tokensPerStep = gradAccum * B * T;
-  const flopsPerStep = model.flopsPerToken() * tokensPerStep;
   const evals: Record<string, number>[] = [];
-  let smooth = 0, lastLoss = NaN, trainSeconds = 0, timedSteps = 0;
+  let smooth = 0, lastLoss = NaN, trainSeconds = 0, timedSteps = 0, totalTokens = 0, timedTokens = 0;
   const start = performance.now();
 
   const runEval = async (step: number) => {
@@ -120,10 +121,12 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     const t0 = performance.now();
     const lrm = spec.lrMultiplier(step);
     optimizer.lrMultiplier = lrm;
-    let lossSum = 0;
+    let lossSum = 0, stepTokens = 0;
     for (let micro = 0; micro < gradAccum; micro++) {
       const batch = await spec.nextBatch();
-      const loss = model.forward(batch.inputs, B, T, batch.targets).loss!;
+      const bB = batch.B ?? B, bT = batch.T ?? T;
+      stepTokens += bB * bT;
+      const loss = model.forward(batch.inputs, bB, bT, batch.targets).loss!;
       // average over micro-batches: each contributes loss / gradAccum to the summed gradients
       const scaled = gradAccum > 1 ? scale(loss, 1 / gradAccum) : loss;
       scaled.backward();
@@ -139,11 +142,12 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     lastLoss = loss;
     const dt = (performance.now() - t0) / 1000;
     // skip the first step's time in the averages: it allocates the arena
-    if (step > spec.startStep) { trainSeconds += dt; timedSteps++; }
+    if (step > spec.startStep) { trainSeconds += dt; timedSteps++; timedTokens += stepTokens; }
     const k = step - spec.startStep + 1;
     smooth = 0.9 * smooth + 0.1 * loss;
     const debiased = smooth / (1 - Math.pow(0.9, k));
-    const tps = tokensPerStep / dt, mfu = flopsPerStep / dt / spec.peakFlops;
+    const tps = stepTokens / dt, mfu = (model.flopsPerToken() * stepTokens) / dt / spec.peakFlops;
+    totalTokens += stepTokens;
     const avgDt = timedSteps ? trainSeconds / timedSteps : dt;
     const eta = avgDt * (numIterations - step - 1);
     spec.log(`step ${String(step + 1).padStart(String(numIterations).length)}/${numIterations} (${((100 * (step + 1)) / numIterations).toFixed(1)}%) | loss ${debiased.toFixed(4)} | lrm ${lrm.toFixed(2)} | dt ${(dt * 1000).toFixed(0)}ms | tok/s ${Math.round(tps).toLocaleString('en-US')} | mfu ${(100 * mfu).toFixed(1)}% | eta ${formatDuration(eta)}`);
@@ -156,14 +160,15 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
   }
   writeLossCurve(dir, `${spec.meta(numIterations).stage} training`, records);
   const seconds = (performance.now() - start) / 1000;
-  const avg = timedSteps ? trainSeconds / timedSteps : seconds / Math.max(1, numIterations - spec.startStep);
+  // throughput over the timed steps (all but the first of this process), or over everything when there was one step
+  const tokensPerSec = timedSteps ? timedTokens / trainSeconds : totalTokens / seconds;
   return {
     steps: numIterations,
     finalLoss: lastLoss,
-    tokens: tokensPerStep * numIterations,
+    tokens: totalTokens,
     seconds,
-    tokensPerSec: tokensPerStep / avg,
-    mfu: flopsPerStep / avg / spec.peakFlops,
+    tokensPerSec,
+    mfu: (model.flopsPerToken() * tokensPerSec) / spec.peakFlops,
     evals,
   };
 }

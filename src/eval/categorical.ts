@@ -1,0 +1,62 @@
+// Multiple-choice evaluation by letter logits (ARC, MMLU; SPEC 7): render the question for completion,
+// run the model once, and among the logits of the allowed answer letters at the answer position pick
+// the largest. No sampling, so the score is deterministic and cheap (one forward per question).
+//
+// Prompts are batched with right padding: the model is causal, so padding after a prompt never
+// changes the logits at the prompt's last position. Prompts longer than the context keep their end.
+
+import type { GPT } from '../model/gpt.js';
+import type { TextTokenizer } from '../tokenizer/types.js';
+import type { EvalTask } from '../tasks/task.js';
+import { renderForCompletion } from '../chat/render.js';
+import { arena, noGrad } from '../tensor/tensor.js';
+
+export interface AccuracyResult {
+  task: string;
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+/** Token id of each answer letter (each must encode to exactly one token). */
+function letterIds(tok: TextTokenizer, letters: readonly string[]): number[] {
+  return letters.map((l) => {
+    const ids = tok.encode(l);
+    if (ids.length !== 1) throw new Error(`answer letter '${l}' is ${ids.length} tokens in this tokenizer; letter scoring needs one`);
+    return ids[0];
+  });
+}
+
+export function evaluateCategorical(
+  model: GPT,
+  tok: TextTokenizer,
+  task: EvalTask,
+  opts: { maxProblems?: number; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): AccuracyResult {
+  const total = Math.min(task.size(), opts.maxProblems ?? Infinity);
+  const bs = opts.batchSize ?? 8;
+  const ctx = model.config.sequenceLen;
+  const Vp = model.vocabPadded;
+  let correct = 0;
+  for (let start = 0; start < total; start += bs) {
+    const convs = Array.from({ length: Math.min(bs, total - start) }, (_, i) => task.get(start + i));
+    const prompts = convs.map((c) => renderForCompletion(tok, c).slice(-ctx));
+    const T = Math.max(...prompts.map((p) => p.length));
+    const B = prompts.length;
+    const ids = new Int32Array(B * T);
+    prompts.forEach((p, b) => ids.set(p, b * T));
+    const logits = noGrad(() => model.forward(ids, B, T).logits.toArray());
+    arena.reset();
+    convs.forEach((conv, b) => {
+      const letters = conv.letters;
+      if (!letters) throw new Error(`${task.name} example ${start + b} has no answer letters: not a categorical task`);
+      const cand = letterIds(tok, letters);
+      const row = (b * T + prompts[b].length - 1) * Vp;
+      let best = 0;
+      for (let k = 1; k < cand.length; k++) if (logits[row + cand[k]] > logits[row + cand[best]]) best = k;
+      if (task.evaluate(conv, letters[best])) correct++;
+    });
+    opts.onProgress?.(Math.min(start + bs, total), total);
+  }
+  return { task: task.name, correct, total, accuracy: total ? correct / total : 0 };
+}
