@@ -44,6 +44,8 @@ wire('score', async () => (await import('../eval/score.js')).run);
 wire('mid-train', async () => (await import('../train/mid-train.js')).run);
 wire('report', async () => (await import('../report/report.js')).run);
 wire('data', async () => (await import('../data/cli-download.js')).run);
+wire('chat', async () => (await import('../engine/cli-chat.js')).run);
+wire('serve', async () => (await import('../serve/cli-serve.js')).run);
 
 function help(): string {
   const w = Math.max(...Object.keys(commands).map((k) => k.length)) + 2;

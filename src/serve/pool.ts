@@ -1,0 +1,191 @@
+// The model workers and the bounded queue in front of them.
+//
+// N workers (`--workers`), each a worker thread with its own model replica, run one generation at
+// a time. A request takes a free worker, or waits in a FIFO queue of at most `maxQueue` requests;
+// past that it is refused at once (429 with Retry-After), and while no worker is ready (loading,
+// or all crashed) requests are refused with 503. A cancelled request leaves the queue, or, when it
+// is running, sets its worker's cancel flag, which the worker reads between tokens: the worker is
+// free again within one decode step. A crashed worker fails its request (500) and is restarted.
+
+import { Worker } from 'node:worker_threads';
+import type { Message } from '../chat/conversation.js';
+import type { JobRequest, WorkerConfig, WorkerEvent } from './protocol.js';
+import { RequestError } from './validate.js';
+
+export interface ModelInfo {
+  modelId: string;
+  chat: boolean;
+  contextLength: number;
+  vocabSize: number;
+  nLayer: number;
+  nEmbd: number;
+  numParams: number;
+}
+
+export interface JobSpec {
+  kind: 'chat' | 'completion';
+  messages?: Message[];
+  text?: string;
+  temperature: number;
+  topK: number;
+  maxTokens: number;
+  seed: number;
+}
+
+/** Callbacks for one request; exactly one of onDone/onError ends it (none after cancel()). */
+export interface JobHandlers {
+  onStart(promptTokens: number, worker: number): void;
+  onToken(text: string): void;
+  onDone(finish: string, usage: { promptTokens: number; completionTokens: number }): void;
+  onError(status: number, message: string, param: string | null): void;
+}
+
+export interface JobHandle {
+  cancel(): void;
+}
+
+interface Job {
+  id: number;
+  spec: JobSpec;
+  handlers: JobHandlers;
+  cancel: SharedArrayBuffer;
+  closed: boolean;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  ready: boolean;
+  job: Job | null;
+}
+
+const RESTART_DELAY_MS = 1000;
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closing = false;
+  info: ModelInfo | undefined;
+
+  constructor(private readonly cfg: WorkerConfig & { workers: number; maxQueue: number }) {}
+
+  /** Start every worker; resolves with the model's description once all have loaded it. */
+  async start(): Promise<ModelInfo> {
+    const ready = Array.from({ length: this.cfg.workers }, (_, i) => this.spawn(i));
+    await Promise.all(ready);
+    return this.info as ModelInfo;
+  }
+
+  private spawn(index: number): Promise<void> {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: { source: this.cfg.source, tag: this.cfg.tag, step: this.cfg.step, tokenDelayMs: this.cfg.tokenDelayMs } satisfies WorkerConfig,
+    });
+    const slot: Slot = { index, worker, ready: false, job: null };
+    this.slots[index] = slot;
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (e: WorkerEvent) => {
+        if (e.type === 'ready') {
+          const { type: _t, ...info } = e;
+          this.info = info;
+          slot.ready = true;
+          started = true;
+          resolve();
+          this.dispatch();
+        } else if (e.type === 'fatal') {
+          if (!started) reject(new Error(e.message));
+        } else this.onEvent(slot, e);
+      });
+      worker.on('error', (err) => {
+        if (!started) reject(err);
+      });
+      worker.on('exit', (code) => {
+        slot.ready = false;
+        const job = slot.job;
+        slot.job = null;
+        if (job && !job.closed) {
+          job.closed = true;
+          job.handlers.onError(500, `the model worker stopped (exit code ${code}) during this request; it is being restarted`, null);
+        }
+        if (!started) reject(new Error(`model worker exited with code ${code} while loading`));
+        else if (!this.closing) setTimeout(() => { if (!this.closing) this.spawn(index).catch(() => undefined); }, RESTART_DELAY_MS).unref();
+        this.failQueueIfNoWorkers();
+      });
+    });
+  }
+
+  private onEvent(slot: Slot, e: Exclude<WorkerEvent, { type: 'ready' | 'fatal' }>): void {
+    const job = slot.job;
+    if (!job || job.id !== e.id) return;
+    const finished = e.type === 'done' || e.type === 'error';
+    if (finished) slot.job = null;
+    if (!job.closed) {
+      if (e.type === 'start') job.handlers.onStart(e.promptTokens, slot.index);
+      else if (e.type === 'token') job.handlers.onToken(e.text);
+      else if (e.type === 'done') { job.closed = true; job.handlers.onDone(e.finish, { promptTokens: e.promptTokens, completionTokens: e.completionTokens }); }
+      else if (e.type === 'error') { job.closed = true; job.handlers.onError(e.status, e.message, e.param); }
+    }
+    if (finished) this.dispatch();
+  }
+
+  /** Queue a request; throws a RequestError (429/503) when it cannot be accepted. */
+  submit(spec: JobSpec, handlers: JobHandlers): JobHandle {
+    if (this.closing || !this.slots.some((s) => s.ready)) {
+      throw new RequestError(503, 'no model worker is ready (still loading or restarting); retry shortly', null, 'server_error');
+    }
+    const free = this.slots.some((s) => s.ready && !s.job);
+    if (!free && this.queue.length >= this.cfg.maxQueue) {
+      throw new RequestError(429, `the server is busy: ${this.busy()} requests running and ${this.queue.length} waiting (queue limit ${this.cfg.maxQueue}); retry shortly`, null, 'rate_limit_error');
+    }
+    const job: Job = { id: this.nextId++, spec, handlers, cancel: new SharedArrayBuffer(4), closed: false };
+    this.queue.push(job);
+    this.dispatch();
+    return {
+      cancel: () => {
+        if (job.closed) return;
+        job.closed = true;
+        const q = this.queue.indexOf(job);
+        if (q >= 0) this.queue.splice(q, 1);
+        const flag = new Int32Array(job.cancel);
+        Atomics.store(flag, 0, 1);
+        Atomics.notify(flag, 0); // wake a worker sleeping in its per-token throttle
+      },
+    };
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (!slot || !slot.ready || slot.job) continue;
+      const job = this.queue.shift();
+      if (!job) return;
+      slot.job = job;
+      const msg: JobRequest = { type: 'job', id: job.id, ...job.spec, cancel: job.cancel };
+      slot.worker.postMessage(msg);
+    }
+  }
+
+  private failQueueIfNoWorkers(): void {
+    if (this.slots.some((s) => s.ready)) return;
+    for (const job of this.queue.splice(0)) {
+      if (!job.closed) {
+        job.closed = true;
+        job.handlers.onError(503, 'no model worker is available; retry shortly', null);
+      }
+    }
+  }
+
+  busy(): number {
+    return this.slots.filter((s) => s && s.job).length;
+  }
+
+  stats(): { workers: number; ready: number; busy: number; queued: number; maxQueue: number } {
+    return { workers: this.cfg.workers, ready: this.slots.filter((s) => s && s.ready).length, busy: this.busy(), queued: this.queue.length, maxQueue: this.cfg.maxQueue };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const job of this.queue.splice(0)) job.closed = true;
+    await Promise.all(this.slots.filter(Boolean).map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,40 @@
+// Messages between the HTTP thread and the model workers (worker_threads).
+//
+// The main thread only does HTTP; each worker loads its own model replica and runs one generation
+// at a time. Cancellation uses a shared Int32Array per job: the worker's decode loop is synchronous
+// (it cannot read messages mid-generation), so it checks the flag between tokens, and a disconnect
+// frees the worker within one decode step.
+
+import type { Message } from '../chat/conversation.js';
+import type { FinishReason } from '../engine/engine.js';
+
+export interface WorkerConfig {
+  source: string;
+  tag?: string;
+  step?: number;
+  /** test/demo throttle: wait this long after every token (cancellable); 0 in normal use */
+  tokenDelayMs: number;
+}
+
+export interface JobRequest {
+  type: 'job';
+  id: number;
+  /** chat: render `messages` (chat format, or plain text for a base model); completion: bos + text */
+  kind: 'chat' | 'completion';
+  messages?: Message[];
+  text?: string;
+  temperature: number;
+  topK: number;
+  maxTokens: number;
+  seed: number;
+  /** Int32Array(1) over a SharedArrayBuffer: set to 1 to cancel */
+  cancel: SharedArrayBuffer;
+}
+
+export type WorkerEvent =
+  | { type: 'ready'; modelId: string; chat: boolean; contextLength: number; vocabSize: number; nLayer: number; nEmbd: number; numParams: number }
+  | { type: 'fatal'; message: string }
+  | { type: 'start'; id: number; promptTokens: number }
+  | { type: 'token'; id: number; text: string }
+  | { type: 'done'; id: number; finish: FinishReason | 'cancelled'; promptTokens: number; completionTokens: number }
+  | { type: 'error'; id: number; status: number; message: string; param: string | null };

@@ -1,0 +1,44 @@
+// A throwaway $NANOCHAT_BASE_DIR with a byte-level tokenizer (256 bytes + the 9 specials, saved in
+// the real on-disk format) and tiny random checkpoints, so the chat CLI and the server run for real
+// in well under a second per start.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BpeTokenizer, ourSpecials } from '../../src/tokenizer/bpe.js';
+import { saveTokenizer } from '../../src/tokenizer/io.js';
+import { checkpointDir, saveCheckpoint, type Stage } from '../../src/train/checkpoint.js';
+import { tokenizerIdentity } from '../../src/train/tokenizer-identity.js';
+import { tinyGpt } from '../engine/helpers.js';
+
+export function byteBpe(): BpeTokenizer {
+  const tokens = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
+  return new BpeTokenizer({ name: 'bytes', tokens, pattern: 'gpt4-digits2', specials: ourSpecials(256) });
+}
+
+export interface Fixture {
+  baseDir: string;
+  tok: BpeTokenizer;
+  cleanup(): void;
+}
+
+/** Make a base dir with the tokenizer and one tiny checkpoint per stage given (tag d1, step 1). */
+export function makeFixture(stages: Stage[] = ['sft'], opts: { sequenceLen?: number; seed?: number } = {}): Fixture {
+  const baseDir = mkdtempSync(join(tmpdir(), 'nanochat-serve-'));
+  const prev = process.env.NANOCHAT_BASE_DIR;
+  process.env.NANOCHAT_BASE_DIR = baseDir;
+  const tok = byteBpe();
+  saveTokenizer(tok, join(baseDir, 'tokenizer'));
+  for (const stage of stages) {
+    const model = tinyGpt(tok.vocabSize, { seed: opts.seed ?? 11, sequenceLen: opts.sequenceLen ?? 1024 });
+    saveCheckpoint(checkpointDir(stage, 'd1'), model, { format: 1, stage, step: 1, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: {} });
+  }
+  return {
+    baseDir, tok,
+    cleanup: () => {
+      if (prev === undefined) delete process.env.NANOCHAT_BASE_DIR;
+      else process.env.NANOCHAT_BASE_DIR = prev;
+      rmSync(baseDir, { recursive: true, force: true });
+    },
+  };
+}
