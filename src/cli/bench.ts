@@ -8,6 +8,7 @@ type Bench = (argv: string[]) => Promise<void>;
 const benches: Record<string, () => Promise<Bench>> = {
   tokenizer: async () => (await import('../tokenizer/bench.js')).run,
   train: async () => (await import('../train/bench.js')).run,
+  kernels: async () => (await import('../tensor/bench.js')).run,
   serve: async () => (await import('../serve/bench.js')).run,
 };
 
