@@ -79,8 +79,11 @@ export class BestFitLoader {
     return { next: { ...this.next }, buffered: this.buffer.map((d) => ({ ...d.pos })) };
   }
 
-  /** The next batch: inputs and targets [B, T]. Returns null when a non-looping loader runs dry. */
-  async nextBatch(): Promise<{ inputs: Int32Array; targets: Int32Array } | null> {
+  /**
+   * The next batch: inputs and targets [B, T]. A non-looping loader that runs dry returns the rows it
+   * could complete (fewer than B, with `B` set), then null.
+   */
+  async nextBatch(): Promise<{ inputs: Int32Array; targets: Int32Array; B?: number } | null> {
     if (this.restored) await this.restore(this.restored);
     const { B, T } = this;
     const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
@@ -89,7 +92,7 @@ export class BestFitLoader {
       row.length = 0;
       while (row.length < T + 1) {
         await this.fill();
-        if (this.buffer.length === 0) return null;
+        if (this.buffer.length === 0) return b === 0 ? null : { inputs: inputs.slice(0, b * T), targets: targets.slice(0, b * T), B: b };
         const space = T + 1 - row.length;
         const [doc] = this.buffer.splice(pickBestFit(this.buffer, space), 1);
         for (let i = 0; i < Math.min(doc.tokens.length, space); i++) row.push(doc.tokens[i]);

@@ -7,6 +7,7 @@ import type { TextTokenizer } from '../tokenizer/types.js';
 import { BestFitLoader } from '../data/dataloader.js';
 import { arena, noGrad } from '../tensor/tensor.js';
 import type { Batch } from './trainer.js';
+import { UserError } from '../cli/common.js';
 
 /** Accumulate nats and bytes of one batch's per-token losses. */
 export function bpbSums(losses: Float32Array, targets: Int32Array, tokenBytes: Int32Array): { nats: number; bytes: number } {
@@ -43,7 +44,7 @@ export async function bpbOverBatches(model: GPT, tok: TextTokenizer, next: () =>
     bytes += s.bytes;
     tokens += B * T;
   }
-  if (bytes === 0) throw new Error('bits per byte: the evaluation data produced no scorable tokens');
+  if (bytes === 0) throw new UserError(`bits per byte: the evaluation data gave no complete row (T+1 tokens) to score; it needs more text (a bigger validation shard) or a shorter --max-seq-len`);
   return { bpb: nats / (Math.LN2 * bytes), tokens };
 }
 
@@ -55,6 +56,6 @@ export async function evaluateBpb(model: GPT, tok: TextTokenizer, files: string[
   const loader = new BestFitLoader(tok, files, B, T, { loop: false });
   return bpbOverBatches(model, tok, async () => {
     const b = await loader.nextBatch();
-    return b && { ...b, B, T };
+    return b && { B, ...b, T };
   }, maxTokens);
 }

@@ -75,7 +75,8 @@ export class ConversationPacker {
       row.length = 0;
       while (row.length < T + 1) {
         this.fill();
-        if (this.buffer.length === 0) return null;
+        // a non-looping packer that runs dry returns the rows it completed (evaluation), then null
+        if (this.buffer.length === 0) return b === 0 ? null : { inputs: inputs.slice(0, b * T), targets: targets.slice(0, b * T), B: b, T };
         const [doc] = this.buffer.splice(pickBestFit(this.buffer, T + 1 - row.length), 1);
         for (let i = 0; i < doc.tokens.length && row.length < T + 1; i++) row.push(doc.tokens[i]);
       }

@@ -126,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     evalEvery: evalEvery > 0 ? evalEvery : iterations,
     evaluate: async () => {
       const valPacker = new ConversationPacker(valDocs, B, T, { loop: false });
-      const { bpb } = await bpbOverBatches(model, tok, () => { const b = valPacker.nextBatch(); return b && { ...b, B, T }; }, evalTokens);
+      const { bpb } = await bpbOverBatches(model, tok, () => { const b = valPacker.nextBatch(); return b && { B, T, ...b }; }, evalTokens);
       return { val_bpb: bpb };
     },
     sampleEvery: 0,
