@@ -47,7 +47,8 @@ function main() {
   if (r.status !== 0) {
     const text = `${r.stderr ?? ''}\n${r.stdout ?? ''}`;
     const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-    const why = lines.find((l) => /error/i.test(l) && !/^gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/.test(l))
+    const why = lines.find((l) => /\berror: /i.test(l) && !/^gyp ERR! (System|command|cwd|node -v|node-gyp -v|not ok)/.test(l))
+      ?? lines.find((l) => /error/i.test(l) && !/^gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/.test(l))
       ?? (r.error ? String(r.error.message) : lines.at(-1)) ?? `exit code ${r.status}`;
     warn(why.slice(0, 300));
     return;
