@@ -131,13 +131,25 @@ void nc_pool_shutdown(void) {
   pthread_mutex_unlock(&big);
 }
 
-// ---- per-thread scratch: slot-indexed buffers that only grow. Released by the OS at exit.
+// ---- per-thread scratch: slot-indexed buffers that only grow (packed GEMM blocks are up to 4 MiB,
+// attention workspaces ~12 T*D floats). A pthread key destructor frees them when the thread ends, so
+// short-lived worker_threads do not leak them.
 #define NSLOTS 12
 static __thread float *ws_ptr[NSLOTS];
 static __thread size_t ws_cap[NSLOTS];
+static pthread_key_t ws_key;
+static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+
+static void ws_free(void *unused) {
+  (void)unused;
+  for (int i = 0; i < NSLOTS; i++) { free(ws_ptr[i]); ws_ptr[i] = NULL; ws_cap[i] = 0; }
+}
+static void ws_key_init(void) { pthread_key_create(&ws_key, ws_free); }
 
 float *nc_ws(int slot, size_t nfloats) {
   if (nfloats > ws_cap[slot]) {
+    pthread_once(&ws_once, ws_key_init);
+    if (!pthread_getspecific(ws_key)) pthread_setspecific(ws_key, (void *)1);
     free(ws_ptr[slot]);
     size_t cap = nfloats + nfloats / 4 + 64;
     void *p = NULL;
