@@ -42,6 +42,7 @@ wire('base-train', async () => (await import('../train/base-train.js')).run);
 wire('base-eval', async () => (await import('../eval/base-eval.js')).run);
 wire('score', async () => (await import('../eval/score.js')).run);
 wire('mid-train', async () => (await import('../train/mid-train.js')).run);
+wire('chat-eval', async () => (await import('../eval/chat-eval.js')).run);
 wire('chat-sft', async () => (await import('../train/chat-sft.js')).run);
 wire('report', async () => (await import('../report/report.js')).run);
 wire('data', async () => (await import('../data/cli-download.js')).run);

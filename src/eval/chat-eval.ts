@@ -1,0 +1,287 @@
+// `nanochat chat-eval`: how good is a chat model? (SPEC section 7)
+//
+//   ARC-Easy, ARC-Challenge, MMLU  letter logits at the answer position (categorical.ts), no sampling
+//   GSM8K, SpellingBee             generate with the engine (calculator tool included), read `#### N`
+//   HumanEval                      generate, then run the code against the tests in the sandbox
+//   ChatCORE                       mean centered accuracy over the tasks run: (acc - b) / (1 - b),
+//                                  b = 0.25 for the four-letter tasks and 0 for the generative ones
+//
+// A problem counts as solved when any of its -n samples is right (pass@n, as the reference).
+// Everything is deterministic for a fixed --seed: greedy by default (-t 0), and with sampling every
+// problem uses the same seeded per-row generators. Outputs: a table, a CSV per run in
+// $NANOCHAT_BASE_DIR/chat_eval/, the report section chat-evaluation-<source>.md, the summary
+// metrics of the source's column, and with --json one JSON line.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, num, str, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
+import { Progress } from '../cli/progress.js';
+import { renderForCompletion } from '../chat/render.js';
+import type { Conversation } from '../chat/conversation.js';
+import { baseDir, reportDir } from '../data/paths.js';
+import { Engine } from '../engine/engine.js';
+import type { GPT } from '../model/gpt.js';
+import { recordMetrics, type Column } from '../report/report.js';
+import { CHAT_EVAL_TASKS, chatEvalTask, type ChatEvalTaskName } from '../tasks/registry.js';
+import type { EvalTask } from '../tasks/task.js';
+import type { TextTokenizer } from '../tokenizer/types.js';
+import { loadTokenizer } from '../tokenizer/io.js';
+import { loadModel, parseStage } from '../train/checkpoint.js';
+import { checkTokenizerMatches } from '../train/tokenizer-identity.js';
+import { evaluateCategorical } from './categorical.js';
+import { evaluateHumanEval, humanEvalConversation, loadHumanEval } from './humaneval.js';
+
+export const ALL_CHAT_TASKS = [...CHAT_EVAL_TASKS, 'HumanEval'] as const;
+export type ChatTaskName = (typeof ALL_CHAT_TASKS)[number];
+
+/** Chance accuracy per task: a uniform guess among four letters, and nothing for free-form answers. */
+export const CHAT_BASELINES: Record<ChatTaskName, number> = {
+  'ARC-Easy': 0.25, 'ARC-Challenge': 0.25, MMLU: 0.25, GSM8K: 0, SpellingBee: 0, HumanEval: 0,
+};
+
+export interface ChatTaskResult {
+  task: ChatTaskName;
+  correct: number;
+  total: number;
+  accuracy: number;
+  baseline: number;
+  /** (accuracy - baseline) / (1 - baseline) */
+  centered: number;
+  seconds: number;
+  /** generative tasks: problems whose prompt left no room to generate in the model's context (counted wrong) */
+  tooLong?: number;
+}
+
+export interface GenerationOptions {
+  maxProblems?: number;
+  numSamples?: number;
+  maxNewTokens?: number;
+  temperature?: number;
+  topK?: number;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const centered = (accuracy: number, baseline: number): number => (accuracy - baseline) / (1 - baseline);
+
+/** ChatCORE: mean centered accuracy over the tasks given (NaN for none). */
+export function chatCore(results: readonly Pick<ChatTaskResult, 'centered'>[]): number {
+  return results.length ? results.reduce((s, r) => s + r.centered, 0) / results.length : NaN;
+}
+
+/** Parse -a: names separated by '|' or ',', matched case-insensitively; default every task. */
+export function parseTaskList(spec: string | undefined): ChatTaskName[] {
+  if (spec === undefined || spec.trim() === '' || spec.trim().toLowerCase() === 'all') return [...ALL_CHAT_TASKS];
+  const names: ChatTaskName[] = [];
+  for (const raw of spec.split(/[|,]/).map((s) => s.trim()).filter(Boolean)) {
+    const name = ALL_CHAT_TASKS.find((t) => t.toLowerCase() === raw.toLowerCase());
+    if (!name) throw new UserError(`unknown task '${raw}' for -a: choose from ${ALL_CHAT_TASKS.join(', ')} (separate several with '|' or ',')`);
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+/**
+ * Sample completions (decoded text) for each conversation's final assistant turn; null where the
+ * prompt leaves no room in the model's context. Generation never crosses the context.
+ */
+export function generateCompletions(engine: Engine, tok: TextTokenizer, convs: Conversation[], opts: GenerationOptions): { completions: (string[] | null)[] } {
+  const completions: (string[] | null)[] = [];
+  convs.forEach((conv, i) => {
+    const prompt = renderForCompletion(tok, conv);
+    if (engine.room(prompt.length) === 0) {
+      completions.push(null); // no room to answer: counted as wrong, and reported
+    } else {
+      const r = engine.generateBatch(prompt, {
+        numSamples: opts.numSamples ?? 1,
+        maxTokens: opts.maxNewTokens ?? 512,
+        temperature: opts.temperature ?? 0,
+        topK: opts.topK,
+        seed: opts.seed ?? 42,
+      });
+      // the text as the reference decodes it: tool calls and forced outputs included
+      completions.push(r.generated.map((ids) => tok.decode(ids)));
+    }
+    opts.onProgress?.(i + 1, convs.length);
+  });
+  return { completions };
+}
+
+/** GSM8K / SpellingBee: generate and let the task judge the `#### N` answer. */
+export function evaluateGenerative(engine: Engine, tok: TextTokenizer, task: EvalTask, opts: GenerationOptions = {}): { correct: number; total: number; tooLong: number } {
+  const total = Math.min(task.size(), opts.maxProblems ?? Infinity);
+  const convs = Array.from({ length: total }, (_, i) => task.get(i));
+  const { completions } = generateCompletions(engine, tok, convs, opts);
+  let correct = 0, tooLong = 0;
+  completions.forEach((samples, i) => {
+    if (samples === null) tooLong++;
+    else if (samples.some((c) => task.evaluate(convs[i], c))) correct++;
+  });
+  return { correct, total, tooLong };
+}
+
+/**
+ * HumanEval: generate every completion first, then run them in the sandbox, at most `concurrency`
+ * at a time. Generation is synchronous and would stall the event loop that times the sandboxed
+ * programs, so the two phases never overlap (a timeout then always means the program was slow).
+ */
+export async function evaluateHumanEvalTask(
+  engine: Engine,
+  tok: TextTokenizer,
+  opts: GenerationOptions & { dataDir?: string; concurrency?: number; onRunProgress?: (done: number, total: number) => void },
+): Promise<{ correct: number; total: number; tooLong: number }> {
+  const problems = loadHumanEval(opts.dataDir).slice(0, opts.maxProblems ?? Infinity);
+  const convs: Conversation[] = problems.map((p) => ({ messages: humanEvalConversation(p) }));
+  const { completions } = generateCompletions(engine, tok, convs, opts);
+  const jobs: { problem: number; code: string }[] = [];
+  completions.forEach((samples, i) => samples?.forEach((code) => jobs.push({ problem: i, code })));
+  const passed = new Array<boolean>(problems.length).fill(false);
+  let next = 0, done = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      const r = await evaluateHumanEval(problems[job.problem], job.code);
+      if (r.passed) passed[job.problem] = true;
+      opts.onRunProgress?.(++done, jobs.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, worker));
+  return { correct: passed.filter(Boolean).length, total: problems.length, tooLong: completions.filter((c) => c === null).length };
+}
+
+export interface ChatEvalOptions extends GenerationOptions {
+  tasks: ChatTaskName[];
+  batchSize?: number;
+  dataDir?: string;
+  log?: (line: string) => void;
+}
+
+/** Run the chosen tasks on one model; results in the order given. */
+export async function runChatEval(model: GPT, tok: TextTokenizer, opts: ChatEvalOptions): Promise<ChatTaskResult[]> {
+  const engine = new Engine(model, tok);
+  const results: ChatTaskResult[] = [];
+  for (const name of opts.tasks) {
+    const t0 = performance.now();
+    let r: { correct: number; total: number; tooLong?: number };
+    if (name === 'HumanEval') {
+      let genBar: Progress | undefined, runBar: Progress | undefined;
+      r = await evaluateHumanEvalTask(engine, tok, {
+        ...opts,
+        onProgress: (d, t) => (genBar ??= new Progress('HumanEval generate', t, ' problems')).update(d),
+        onRunProgress: (d, t) => (runBar ??= new Progress('HumanEval run', t, ' programs')).update(d),
+      });
+    } else {
+      const task = chatEvalTask(name, opts.dataDir);
+      let taskBar: Progress | undefined;
+      const progress = (d: number, t: number) => (taskBar ??= new Progress(name, t, ' problems')).update(d);
+      if (task.evalType === 'categorical') {
+        r = evaluateCategorical(model, tok, task, { maxProblems: opts.maxProblems, batchSize: opts.batchSize, onProgress: progress });
+      } else {
+        r = evaluateGenerative(engine, tok, task, { ...opts, onProgress: progress });
+      }
+    }
+    const accuracy = r.total ? r.correct / r.total : 0;
+    const baseline = CHAT_BASELINES[name];
+    const res: ChatTaskResult = {
+      task: name, correct: r.correct, total: r.total, accuracy, baseline, centered: centered(accuracy, baseline),
+      seconds: (performance.now() - t0) / 1000, ...(r.tooLong !== undefined ? { tooLong: r.tooLong } : {}),
+    };
+    results.push(res);
+    const note = res.tooLong ? ` (${res.tooLong} prompts too long for the context, counted wrong)` : '';
+    opts.log?.(`${name}: ${res.correct}/${res.total} = ${(100 * accuracy).toFixed(2)}%${note}`);
+  }
+  return results;
+}
+
+export function resultsTable(results: readonly ChatTaskResult[]): string[] {
+  const cc = chatCore(results);
+  return [
+    '| task | correct/total | accuracy | baseline | centered | seconds |',
+    '|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.task} | ${r.correct}/${r.total} | ${r.accuracy.toFixed(4)} | ${r.baseline.toFixed(2)} | ${r.centered.toFixed(4)} | ${r.seconds.toFixed(1)} |`),
+    `| **ChatCORE** (${results.length} task${results.length === 1 ? '' : 's'}) | | | | **${Number.isFinite(cc) ? cc.toFixed(4) : 'n/a'}** | |`,
+  ];
+}
+
+export function resultsCsv(results: readonly ChatTaskResult[]): string {
+  const lines = ['task,correct,total,accuracy,baseline,centered,seconds,too_long'];
+  for (const r of results) lines.push([r.task, r.correct, r.total, r.accuracy.toFixed(6), r.baseline, r.centered.toFixed(6), r.seconds.toFixed(2), r.tooLong ?? ''].join(','));
+  const cc = chatCore(results);
+  lines.push(['ChatCORE', '', results.length, '', '', Number.isFinite(cc) ? cc.toFixed(6) : 'nan', results.reduce((s, r) => s + r.seconds, 0).toFixed(2), ''].join(','));
+  return lines.join('\n') + '\n';
+}
+
+const FLAGS: FlagSpec = {
+  source: { type: 'string', short: 'i', help: 'which checkpoints: mid, sft or rl (required)' },
+  task: { type: 'string', short: 'a', help: `tasks, separated by '|' or ',' (default: all of ${ALL_CHAT_TASKS.join(', ')})` },
+  'max-problems': { type: 'string', help: 'evaluate only the first N problems of each task' },
+  'num-samples': { type: 'string', short: 'n', default: '1', help: 'samples per generative problem (solved if any is right)' },
+  temperature: { type: 'string', short: 't', default: '0', help: 'sampling temperature for the generative tasks (0: greedy)' },
+  'top-k': { type: 'string', short: 'k', default: '50', help: 'sample among the k most likely tokens (0: all)' },
+  'max-new-tokens': { type: 'string', default: '512', help: 'longest generated answer' },
+  'batch-size': { type: 'string', default: '8', help: 'questions per forward pass for the letter tasks' },
+  seed: { type: 'string', default: '42', help: 'sampling seed' },
+  'model-tag': { type: 'string', help: 'checkpoint tag (default: the deepest)' },
+  step: { type: 'string', help: 'checkpoint step (default: the latest)' },
+  'data-dir': { type: 'string', help: 'folder holding the task data sets (default: $NANOCHAT_BASE_DIR/data)' },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parse('chat-eval', 'Evaluate a chat checkpoint: ARC, MMLU, GSM8K, SpellingBee, HumanEval and ChatCORE.', FLAGS, argv);
+  const log = out(p);
+  const source = str(p, 'source');
+  if (source === undefined) throw new UserError('give the checkpoint source with -i mid, -i sft or -i rl');
+  const stage = parseStage(source);
+  if (stage === 'base') throw new UserError('chat-eval evaluates chat models (-i mid, sft or rl); for a base model run `nanochat base-eval`');
+  const tasks = parseTaskList(str(p, 'task'));
+  const opts = {
+    tasks,
+    maxProblems: p.values['max-problems'] !== undefined ? num(p, 'max-problems', { min: 1 }) : undefined,
+    numSamples: num(p, 'num-samples', { min: 1 }),
+    temperature: num(p, 'temperature', { min: 0, allowFloat: true }),
+    topK: num(p, 'top-k', { min: 0 }) || undefined,
+    maxNewTokens: num(p, 'max-new-tokens', { min: 1 }),
+    batchSize: num(p, 'batch-size', { min: 1 }),
+    seed: num(p, 'seed'),
+    dataDir: str(p, 'data-dir'),
+    log,
+  };
+  const { model, meta, tag, step } = loadModel(stage, { tag: str(p, 'model-tag'), step: p.values.step !== undefined ? num(p, 'step', { min: 0 }) : undefined });
+  const tok = loadTokenizer();
+  checkTokenizerMatches(tok, meta);
+  log(`chat-eval ${stage}/${tag} step ${step}: ${tasks.join(', ')}`);
+
+  const results = await runChatEval(model, tok, opts);
+  const table = resultsTable(results);
+  for (const line of table) log(line);
+  const cc = chatCore(results);
+  log(`ChatCORE: ${Number.isFinite(cc) ? cc.toFixed(4) : 'n/a'} (mean centered accuracy over ${results.length} of ${ALL_CHAT_TASKS.length} tasks)`);
+
+  const dir = join(baseDir(), 'chat_eval');
+  mkdirSync(dir, { recursive: true });
+  const csvPath = join(dir, `${stage}_${tag}_step${String(step).padStart(6, '0')}.csv`);
+  writeFileSync(csvPath, resultsCsv(results));
+  log(`results: ${csvPath}`);
+
+  const column = stage.toUpperCase() as Column;
+  const metrics: Record<string, number> = Object.fromEntries(results.map((r) => [r.task, r.accuracy]));
+  if (Number.isFinite(cc)) metrics.ChatCORE = cc;
+  recordMetrics(column, metrics);
+  mkdirSync(reportDir(), { recursive: true });
+  const settings = `max problems per task: ${opts.maxProblems ?? 'all'}; samples: ${opts.numSamples}; temperature: ${opts.temperature}; top-k: ${opts.topK ?? 'all'}; max new tokens: ${opts.maxNewTokens}; seed: ${opts.seed}`;
+  writeFileSync(join(reportDir(), `chat-evaluation-${stage}.md`), [
+    `## Chat evaluation ${stage}`, '', `checkpoint: ${stage}/${tag} step ${step}`, '', settings, '',
+    ...table, '',
+    `ChatCORE is the mean centered accuracy over the ${results.length} task${results.length === 1 ? '' : 's'} above (baseline 0.25 for ARC and MMLU, 0 for the rest).`, '',
+  ].join('\n'));
+
+  emitJson(p, {
+    source: stage, tag, step,
+    chatcore: Number.isFinite(cc) ? cc : null,
+    chatcore_tasks: results.length,
+    results,
+    csv: csvPath,
+    settings: { maxProblems: opts.maxProblems ?? null, numSamples: opts.numSamples, temperature: opts.temperature, topK: opts.topK ?? null, maxNewTokens: opts.maxNewTokens, seed: opts.seed },
+  });
+  return 0;
+}
