@@ -18,11 +18,18 @@ static int nstarted = 0;        // workers running
 static pthread_t tids[256];
 static nc_task_fn job_fn;
 static void *job_ctx;
-static int job_n;
-static atomic_int job_next, job_active, stop_flag;
-static atomic_uint gen;
-static unsigned start_gen;     // generation when the workers were created (a late-starting worker must still see the first job)
-static __thread int in_task;   // nested parallel calls run serially
+// The current job in one word, so a task is claimed with one compare-and-swap that also proves the job
+// is still the same: bits 63..40 job id, 39..20 task count, 19..0 next task index.
+static _Atomic uint64_t job_word;
+static atomic_int job_done;     // tasks finished in the current job
+static uint64_t job_id;
+static atomic_int stop_flag;
+static atomic_uint gen;         // bumped per job: wakes sleeping workers
+static unsigned start_gen;      // generation when the workers were created (a late-starting worker must still see the first job)
+static __thread int in_task;    // nested parallel calls run serially
+#define MAXTASKS 0xFFFFF
+#define W_IDX(w) ((int)((w) & MAXTASKS))
+#define W_N(w) ((int)(((w) >> 20) & MAXTASKS))
 
 // Spin this many pause iterations (~30 us) before sleeping: kernels come in quick bursts during a
 // training step, and a futex wake costs ~10-50 us; longer spins would steal the other helpers' cores.
@@ -53,9 +60,24 @@ int nc_threads(void) {
 void nc_lock(void) { pthread_mutex_lock(&big); }
 void nc_unlock(void) { pthread_mutex_unlock(&big); }
 
+// Claim and run tasks until none is left. The job cannot finish (so job_fn/job_ctx cannot change)
+// while a claimed task is unfinished, and the caller waits only for claimed tasks: a worker the OS
+// has descheduled (the cores are shared) never holds the caller up unless it is mid-task.
 static void run_tasks(int thread) {
-  int t;
-  while ((t = atomic_fetch_add(&job_next, 1)) < job_n) job_fn(job_ctx, t, thread);
+  uint64_t w = atomic_load(&job_word);
+  for (;;) {
+    int idx = W_IDX(w), n = W_N(w);
+    if (idx >= n) return;
+    if (atomic_compare_exchange_weak(&job_word, &w, w + 1)) {
+      job_fn(job_ctx, idx, thread);
+      if (atomic_fetch_add(&job_done, 1) + 1 == n) {
+        pthread_mutex_lock(&mu);
+        pthread_cond_signal(&cv_done);
+        pthread_mutex_unlock(&mu);
+      }
+      w = atomic_load(&job_word);
+    }
+  }
 }
 
 static void *worker(void *arg) {
@@ -72,11 +94,6 @@ static void *worker(void *arg) {
     if (atomic_load(&stop_flag)) break;
     seen = atomic_load(&gen);
     run_tasks(idx);
-    if (atomic_fetch_sub(&job_active, 1) == 1) {
-      pthread_mutex_lock(&mu);
-      pthread_cond_signal(&cv_done);
-      pthread_mutex_unlock(&mu);
-    }
   }
   return NULL;
 }
@@ -93,15 +110,16 @@ static void start_workers(void) {
 
 void nc_parallel(int ntasks, nc_task_fn fn, void *ctx) {
   if (ntasks <= 0) return;
-  if (ntasks == 1 || in_task || nc_threads() == 1) {
+  if (ntasks == 1 || ntasks > MAXTASKS || in_task || nc_threads() == 1) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
   if (nstarted < nthreads - 1) start_workers();
   if (nstarted == 0) { for (int t = 0; t < ntasks; t++) fn(ctx, t, 0); return; }
-  job_fn = fn; job_ctx = ctx; job_n = ntasks;
-  atomic_store(&job_next, 0);
-  atomic_store(&job_active, nstarted);
+  job_fn = fn; job_ctx = ctx;
+  atomic_store(&job_done, 0);
+  job_id = (job_id + 1) & 0xFFFFFF;
+  atomic_store(&job_word, (job_id << 40) | ((uint64_t)ntasks << 20));
   pthread_mutex_lock(&mu);
   atomic_fetch_add(&gen, 1);
   pthread_cond_broadcast(&cv_work);
@@ -109,10 +127,10 @@ void nc_parallel(int ntasks, nc_task_fn fn, void *ctx) {
   in_task = 1;
   run_tasks(0);
   in_task = 0;
-  for (int i = 0; i < SPIN && atomic_load(&job_active) > 0; i++) cpu_relax();
-  if (atomic_load(&job_active) > 0) {
+  for (int i = 0; i < SPIN && atomic_load(&job_done) < ntasks; i++) cpu_relax();
+  if (atomic_load(&job_done) < ntasks) {
     pthread_mutex_lock(&mu);
-    while (atomic_load(&job_active) > 0) pthread_cond_wait(&cv_done, &mu);
+    while (atomic_load(&job_done) < ntasks) pthread_cond_wait(&cv_done, &mu);
     pthread_mutex_unlock(&mu);
   }
 }
