@@ -44,6 +44,7 @@ wire('score', async () => (await import('../eval/score.js')).run);
 wire('mid-train', async () => (await import('../train/mid-train.js')).run);
 wire('chat-eval', async () => (await import('../eval/chat-eval.js')).run);
 wire('chat-sft', async () => (await import('../train/chat-sft.js')).run);
+wire('chat-rl', async () => (await import('../train/chat-rl.js')).run);
 wire('report', async () => (await import('../report/report.js')).run);
 wire('data', async () => (await import('../data/cli-download.js')).run);
 wire('chat', async () => (await import('../engine/cli-chat.js')).run);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GPT } from '../model/gpt.js';
-import { arena, scale } from '../tensor/index.js';
+import { Tensor, arena, mul, scale, sum } from '../tensor/index.js';
 import { UserError } from '../cli/common.js';
 import { formatDuration } from '../cli/progress.js';
 import type { Optimizer } from './optimizer.js';
@@ -19,6 +19,11 @@ export interface Batch {
   /** rows and columns of this batch when they differ from the run's B x T (SFT pads each batch to its longest row) */
   B?: number;
   T?: number;
+  /**
+   * Per-token weights of a weighted objective: loss = sum_i weights[i] * nll_i (the weights carry any
+   * normalization). RL uses it for -sum(logprob * advantage) / tokens. Without weights: mean cross-entropy.
+   */
+  weights?: Float32Array;
 }
 
 export interface TrainSpec {
@@ -48,6 +53,10 @@ export interface TrainSpec {
   /** f32 peak of this machine, FLOP/s, for MFU */
   peakFlops: number;
   log(line: string): void;
+  /** per-token losses (nats) of a weighted micro-batch, after its backward (RL's entropy estimate) */
+  onTokenLosses?(batch: Batch, nll: Float32Array): void;
+  /** extra numbers of the step just taken (e.g. RL's mean reward), shown in the log line and metrics */
+  stepStats?(): Record<string, number>;
 }
 
 export interface TrainResult {
@@ -126,10 +135,18 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
       const batch = await spec.nextBatch();
       const bB = batch.B ?? B, bT = batch.T ?? T;
       stepTokens += bB * bT;
-      const loss = model.forward(batch.inputs, bB, bT, batch.targets).loss!;
-      // average over micro-batches: each contributes loss / gradAccum to the summed gradients
-      const scaled = gradAccum > 1 ? scale(loss, 1 / gradAccum) : loss;
-      scaled.backward();
+      let loss: Tensor;
+      if (batch.weights) {
+        // weighted objective: the weights already normalize across the step, so no 1/gradAccum here
+        const nll = model.forward(batch.inputs, bB, bT, batch.targets, 'none').loss!;
+        loss = sum(mul(nll, Tensor.from(batch.weights, [bB * bT])));
+        loss.backward();
+        spec.onTokenLosses?.(batch, nll.toArray());
+      } else {
+        loss = model.forward(batch.inputs, bB, bT, batch.targets).loss!;
+        // average over micro-batches: each contributes loss / gradAccum to the summed gradients
+        (gradAccum > 1 ? scale(loss, 1 / gradAccum) : loss).backward();
+      }
       lossSum += loss.item();
       arena.reset();
     }
@@ -150,8 +167,11 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     totalTokens += stepTokens;
     const avgDt = timedSteps ? trainSeconds / timedSteps : dt;
     const eta = avgDt * (numIterations - step - 1);
-    spec.log(`step ${String(step + 1).padStart(String(numIterations).length)}/${numIterations} (${((100 * (step + 1)) / numIterations).toFixed(1)}%) | loss ${debiased.toFixed(4)} | lrm ${lrm.toFixed(2)} | dt ${(dt * 1000).toFixed(0)}ms | tok/s ${Math.round(tps).toLocaleString('en-US')} | mfu ${(100 * mfu).toFixed(1)}% | eta ${formatDuration(eta)}`);
-    append({ step: step + 1, loss, lrm, dt_ms: dt * 1000, tok_per_sec: tps, mfu });
+    const extra = spec.stepStats?.() ?? {};
+    spec.log(`step ${String(step + 1).padStart(String(numIterations).length)}/${numIterations} (${((100 * (step + 1)) / numIterations).toFixed(1)}%) | loss ${debiased.toFixed(4)} | ` +
+      Object.entries(extra).map(([k, v]) => `${k} ${v.toFixed(4)} | `).join('') +
+      `lrm ${lrm.toFixed(2)} | dt ${(dt * 1000).toFixed(0)}ms | tok/s ${Math.round(tps).toLocaleString('en-US')} | mfu ${(100 * mfu).toFixed(1)}% | eta ${formatDuration(eta)}`);
+    append({ step: step + 1, loss, lrm, dt_ms: dt * 1000, tok_per_sec: tps, mfu, ...extra });
     const done = step + 1;
     const last = done === numIterations;
     if (spec.evalEvery > 0 && (done % spec.evalEvery === 0 || last)) await runEval(done);
