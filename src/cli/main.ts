@@ -46,6 +46,7 @@ wire('chat-eval', async () => (await import('../eval/chat-eval.js')).run);
 wire('chat-sft', async () => (await import('../train/chat-sft.js')).run);
 wire('chat-rl', async () => (await import('../train/chat-rl.js')).run);
 wire('report', async () => (await import('../report/report.js')).run);
+wire('speedrun', async () => (await import('../speedrun/speedrun.js')).run);
 wire('data', async () => (await import('../data/cli-download.js')).run);
 wire('chat', async () => (await import('../engine/cli-chat.js')).run);
 wire('serve', async () => (await import('../serve/cli-serve.js')).run);
