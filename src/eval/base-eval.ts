@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parse, num, str, out, emitJson, type FlagSpec } from '../cli/common.js';
+import { parse, num, str, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { loadModel } from '../train/checkpoint.js';
 import { evaluateBpb } from '../train/bpb.js';
 import { greedySamples, SAMPLE_PROMPTS } from '../train/samples.js';
@@ -14,6 +14,7 @@ import { baseDir, dataDir, reportDir } from '../data/paths.js';
 import { recordMetrics } from '../report/report.js';
 import { Progress } from '../cli/progress.js';
 import { coreCsv, coreScoreLine, coreTable, runCore, type CoreRun } from './core-run.js';
+import { readCoreConfig } from './core-tasks.js';
 
 const FLAGS: FlagSpec = {
   'model-tag': { type: 'string', help: 'checkpoint tag (default: the deepest)' },
@@ -37,6 +38,15 @@ export async function run(argv: string[]): Promise<number> {
   const maxPerTask = num(p, 'max-per-task', { min: -1 });
   const coreLabels = str(p, 'core-tasks')?.split(',').map((s) => s.trim()).filter(Boolean);
   const T = model.config.sequenceLen;
+  if (!p.values['skip-core']) {
+    // fail before the long bits-per-byte pass when the CORE data is not there
+    try {
+      readCoreConfig(str(p, 'core-data-dir'));
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${e.message}; or run with --skip-core`);
+      throw e;
+    }
+  }
   const bpb: Record<string, number> = {};
   if (splitTokens > 0) {
     const files = listShards(str(p, 'data-dir') ?? join(dataDir(), 'pretrain_openstax'));
@@ -65,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
           bar = new Progress(`CORE ${task.label}`, total, ' ex');
           barTask = task.label;
         }
-        bar.update(done);
+        if (done > 0) bar.update(done);
       },
     });
     for (const line of coreTable(core)) log(line);

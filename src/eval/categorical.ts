@@ -38,6 +38,7 @@ export function evaluateCategorical(
   const ctx = model.config.sequenceLen;
   const Vp = model.vocabPadded;
   let correct = 0;
+  opts.onProgress?.(0, total);
   for (let start = 0; start < total; start += bs) {
     const convs = Array.from({ length: Math.min(bs, total - start) }, (_, i) => task.get(start + i));
     const prompts = convs.map((c) => renderForCompletion(tok, c).slice(-ctx));

@@ -87,6 +87,7 @@ export function parseTaskList(spec: string | undefined): ChatTaskName[] {
  */
 export function generateCompletions(engine: Engine, tok: TextTokenizer, convs: Conversation[], opts: GenerationOptions): { completions: (string[] | null)[] } {
   const completions: (string[] | null)[] = [];
+  opts.onProgress?.(0, convs.length);
   convs.forEach((conv, i) => {
     const prompt = renderForCompletion(tok, conv);
     if (engine.room(prompt.length) === 0) {
@@ -137,6 +138,7 @@ export async function evaluateHumanEvalTask(
   completions.forEach((samples, i) => samples?.forEach((code) => jobs.push({ problem: i, code })));
   const passed = new Array<boolean>(problems.length).fill(false);
   let next = 0, done = 0;
+  opts.onRunProgress?.(0, jobs.length);
   const worker = async () => {
     while (next < jobs.length) {
       const job = jobs[next++];
@@ -147,6 +149,15 @@ export async function evaluateHumanEvalTask(
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, worker));
   return { correct: passed.filter(Boolean).length, total: problems.length, tooLong: completions.filter((c) => c === null).length };
+}
+
+/** A progress callback whose bar starts at the first call (done = 0, made when the work starts, so the rate is right). */
+function progressBar(label: string, unit: string): (done: number, total: number) => void {
+  let bar: Progress | undefined;
+  return (done, total) => {
+    bar ??= new Progress(label, total, unit);
+    if (done > 0) bar.update(done);
+  };
 }
 
 export interface ChatEvalOptions extends GenerationOptions {
@@ -164,16 +175,14 @@ export async function runChatEval(model: GPT, tok: TextTokenizer, opts: ChatEval
     const t0 = performance.now();
     let r: { correct: number; total: number; tooLong?: number };
     if (name === 'HumanEval') {
-      let genBar: Progress | undefined, runBar: Progress | undefined;
       r = await evaluateHumanEvalTask(engine, tok, {
         ...opts,
-        onProgress: (d, t) => (genBar ??= new Progress('HumanEval generate', t, ' problems')).update(d),
-        onRunProgress: (d, t) => (runBar ??= new Progress('HumanEval run', t, ' programs')).update(d),
+        onProgress: progressBar('HumanEval generate', ' problems'),
+        onRunProgress: progressBar('HumanEval run', ' programs'),
       });
     } else {
       const task = chatEvalTask(name, opts.dataDir);
-      let taskBar: Progress | undefined;
-      const progress = (d: number, t: number) => (taskBar ??= new Progress(name, t, ' problems')).update(d);
+      const progress = progressBar(name, ' problems');
       if (task.evalType === 'categorical') {
         r = evaluateCategorical(model, tok, task, { maxProblems: opts.maxProblems, batchSize: opts.batchSize, onProgress: progress });
       } else {

@@ -87,6 +87,7 @@ export async function runCore(model: GPT, tok: TextTokenizer, opts: CoreRunOptio
   const info: CoreRun['info'] = {};
   for (const task of tasks) {
     info[task.label] = { taskType: task.taskType, numFewshot: task.numFewshot, totalItems: task.totalItems };
+    opts.onProgress?.(task, 0, task.items.length); // lets a progress bar start its clock here
     const r = await evaluateCoreTask(task, tok, scorer, {
       maxSeqLen: model.config.sequenceLen,
       rowsPerCall: batchRows,

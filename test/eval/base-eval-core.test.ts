@@ -99,7 +99,7 @@ test('base-eval runs CORE on the tasks present: JSON, CSV, report, and CORE = me
   console.log(`# base-eval with CORE on 3 tasks x 4 items: ${seconds.toFixed(1)} s`);
 });
 
-test('base-eval --core-tasks names an unknown task clearly; --skip-core leaves CORE out', { skip: needsMirror('core') }, () => {
+test('base-eval: unknown --core-tasks and absent CORE data are clear errors; --skip-core leaves CORE out', { skip: needsMirror('core') }, () => {
   const { base, tok } = freshBaseDir('nanochat-core-');
   saveModel('base', tinyGpt(tok.vocabSize, { sequenceLen: 64 }), tok);
   const env = { ...process.env, NANOCHAT_BASE_DIR: base };
@@ -107,6 +107,10 @@ test('base-eval --core-tasks names an unknown task clearly; --skip-core leaves C
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /unknown CORE task\(s\): nope/);
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  // no CORE data in $NANOCHAT_BASE_DIR/data: a clear error before any long work, naming --skip-core
+  const noData = spawnSync(process.execPath, [cli, 'base-eval', '--split-tokens', '0'], { encoding: 'utf8', env });
+  assert.equal(noData.status, 1);
+  assert.match(noData.stderr, /CORE config not found: .*core\.yaml.*--skip-core/);
   const skip = spawnSync(process.execPath, [cli, 'base-eval', '--json', '--split-tokens', '0', '--skip-core'], { encoding: 'utf8', env });
   assert.equal(skip.status, 0, skip.stderr);
   const j = JSON.parse(skip.stdout.trim().split('\n').pop()!);
