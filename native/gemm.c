@@ -132,9 +132,37 @@ static void task_compute(void *vctx, int t, int thread) {
         g->pc > 0 || g->acc);
 }
 
+// ---- skinny path: M <= NC_SKINNY (one token per sequence when decoding). Packing B would move
+// as many bytes as the product itself reads, so B is streamed once instead; threads split the columns.
+typedef struct { int tB, M, K, acc; const float *A; long lda; const float *B; long ldb; float *C; long ldc, chunk, N; } sjob;
+static void task_skinny(void *vctx, int t, int thread) {
+  (void)thread;
+  sjob *g = (sjob *)vctx;
+  long j0 = t * g->chunk, j1 = j0 + g->chunk < g->N ? j0 + g->chunk : g->N;
+  if (j0 >= j1) return;
+  if (g->tB) nc_isa->gemv_nt(g->M, g->K, g->A, g->lda, g->B, g->ldb, g->C, g->ldc, g->acc, j0, j1);
+  else nc_isa->gemv_nn(g->M, g->K, g->A, g->lda, g->B, g->ldb, g->C, g->ldc, g->acc, j0, j1);
+}
+static void skinny(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel) {
+  if (tA) {  // make op(A) row-major: it is only M x K floats
+    float *At = nc_ws(0, (size_t)M * K);
+    for (int k = 0; k < K; k++) for (int i = 0; i < M; i++) At[(long)i * K + k] = A[(long)k * lda + i];
+    A = At; lda = K;
+  }
+  sjob g = { tB, M, K, acc, A, lda, B, ldb, C, ldc, N, N };
+  int T = parallel ? nc_threads() : 1;
+  // split when B is over ~1 MiB: below that a wake-up costs more than the bandwidth gained
+  if (T > 1 && (double)N * K >= 262144.0) {
+    int nt = tB ? 4 * T : T;  // NN wants long row runs per task (see k_gemv_nn)
+    g.chunk = ((N + nt - 1) / nt + 15) / 16 * 16;
+    nc_parallel((int)((N + g.chunk - 1) / g.chunk), task_skinny, &g);
+  } else task_skinny(&g, 0, 0);
+}
+
 void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) { zero_or_keep(M, N, C, ldc, acc); return; }
+  if (M <= NC_SKINNY) { skinny(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, acc, parallel); return; }
   int T = parallel ? nc_threads() : 1;
   // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
   if ((double)M * N * K < 1e6) T = 1;

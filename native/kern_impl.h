@@ -223,8 +223,64 @@ static void F(k_att_ds)(const float *P, float *dP, long ld, int rows, int cols, 
   }
 }
 
+// ---- skinny products (M <= 4): stream B once, no packing. NN: rank-1 updates of C rows, in column
+// blocks of 4096 (16 KiB per row) so the M rows of C stay in L1/L2 while B rows stream from memory
+// in long runs (short runs at a large row stride defeat the prefetcher and the TLB: 8 GB/s at 2 KiB).
+static void F(k_gemv_nn)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) {
+  for (long jb = j0; jb < j1; jb += 4096) {
+    long je = jb + 4096 < j1 ? jb + 4096 : j1;
+    if (!acc) for (int i = 0; i < M; i++) memset(C + i * ldc + jb, 0, sizeof(float) * (je - jb));
+    for (int k = 0; k < K; k++) {
+      const float *b = B + (long)k * ldb;
+      for (int i = 0; i < M; i++) {
+        float a = A[i * lda + k];
+        float *c = C + i * ldc;
+        for (long j = jb; j < je; j++) c[j] += a * b[j];
+      }
+    }
+  }
+}
+// NT: C[i, j] = dot(A row i, B row j); each B row is read once for all M rows of A. 32 partial sums
+// per row (2 zmm / 4 ymm) keep several FMA chains in flight; M is a compile-time constant per variant.
+static inline void F(dots)(const int M, int K, const float *A, long lda, const float *b, float *out) {
+  float s[NC_SKINNY][32];
+  for (int i = 0; i < M; i++) for (int l = 0; l < 32; l++) s[i][l] = 0.f;
+  int k = 0;
+  for (; k + 32 <= K; k += 32)
+    for (int i = 0; i < M; i++) {
+      const float *a = A + i * lda + k;
+      for (int l = 0; l < 32; l++) s[i][l] += a[l] * b[k + l];
+    }
+  for (int i = 0; i < M; i++) {
+    float t = 0;
+    for (int l = 0; l < 32; l++) t += s[i][l];
+    for (int kk = k; kk < K; kk++) t += A[i * lda + kk] * b[kk];
+    out[i] = t;
+  }
+}
+#define NC_GEMV_NT(MM)                                                               \
+  static void F(gemv_nt##MM)(int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) { \
+    float r[NC_SKINNY];                                                              \
+    for (long j = j0; j < j1; j++) {                                                 \
+      F(dots)(MM, K, A, lda, B + j * ldb, r);                                        \
+      for (int i = 0; i < MM; i++) C[i * ldc + j] = acc ? C[i * ldc + j] + r[i] : r[i]; \
+    }                                                                                \
+  }
+NC_GEMV_NT(1)
+NC_GEMV_NT(2)
+NC_GEMV_NT(3)
+NC_GEMV_NT(4)
+static void F(k_gemv_nt)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) {
+  switch (M) {
+    case 1: F(gemv_nt1)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
+    case 2: F(gemv_nt2)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
+    case 3: F(gemv_nt3)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
+    default: F(gemv_nt4)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
+  }
+}
+
 const nc_isa_t NC_TABLE = {
-  NC_NAME, NC_UK, NC_PACKA, NC_PACKB,
+  NC_NAME, NC_UK, NC_PACKA, NC_PACKB, F(k_gemv_nn), F(k_gemv_nt),
   F(k_add), F(k_mul), F(k_scale), F(k_lerp), F(k_sum), F(k_sumsq),
   F(k_relu2_fwd), F(k_relu2_bwd), F(k_softcap_fwd), F(k_softcap_bwd), F(k_adamw),
   F(k_rms_fwd), F(k_rms_bwd), F(k_rope), F(k_ce_fwd), F(k_ce_bwd),

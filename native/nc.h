@@ -9,6 +9,8 @@
 // for 16 FMAs; the AVX2 and scalar kernels consume the same packed layout.
 #define NC_MR 8
 #define NC_NR 32
+// at most this many rows of C take the unpacked path (packing would cost as much as the product)
+#define NC_SKINNY 4
 
 // ---- thread pool (pool.c). A process-wide pool; jobs are serialized by nc_lock().
 typedef void (*nc_task_fn)(void *ctx, int task, int thread);
@@ -29,6 +31,9 @@ typedef struct {
   nc_uk_fn uk;
   nc_packA_fn packA;
   nc_packB_fn packB;
+  // skinny GEMM (M <= NC_SKINNY rows, decoding): columns [j0, j1) of C; A row-major [M x K] (ld lda)
+  void (*gemv_nn)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1);
+  void (*gemv_nt)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1);
   // elementwise, on [0, n)
   void (*add)(const float *a, const float *b, float *o, long n, int acc);
   void (*mul)(const float *a, const float *b, float *o, long n, int acc);
