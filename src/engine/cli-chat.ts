@@ -99,7 +99,6 @@ export async function run(argv: string[]): Promise<number> {
 
   // interactive
   const tty = Boolean(process.stdin.isTTY);
-  say(loaded.chat ? 'Type a message. `clear` starts a new conversation, `quit` (or Ctrl-D) exits; Ctrl-C stops an answer.' : 'Type text for the base model to continue. `quit` (or Ctrl-D) exits.');
   const rl = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
   let generating = false;
   let closed = false;
@@ -110,6 +109,8 @@ export async function run(argv: string[]): Promise<number> {
   rl.on('SIGINT', onInterrupt);
   process.on('SIGINT', onInterrupt);
   rl.on('close', () => { closed = true; });
+  // greet only once Ctrl-C is handled (a test or a user may press it as soon as they see this)
+  say(loaded.chat ? 'Type a message. `clear` starts a new conversation, `quit` (or Ctrl-D) exits; Ctrl-C stops an answer.' : 'Type text for the base model to continue. `quit` (or Ctrl-D) exits.');
 
   let conv: Conversation = { messages: [] };
   let turn = 0;

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Message } from '../chat/conversation.js';
 import type { JobRequest, WorkerConfig, WorkerEvent } from './protocol.js';
 import { RequestError } from './validate.js';
+import { getBackend } from '../tensor/backends.js';
 
 export interface ModelInfo {
   modelId: string;
@@ -72,6 +73,11 @@ export class WorkerPool {
 
   /** Start every worker; resolves with the model's description once all have loaded it. */
   async start(): Promise<ModelInfo> {
+    // Load the compute backend in this thread too (it computes nothing here): a native addon loaded
+    // only by workers is unloaded when the last of them exits, and native code that still runs at
+    // thread exit (thread-local destructors) would then crash the process. Holding it here keeps
+    // it mapped for the life of the process, across worker restarts.
+    getBackend();
     const ready = Array.from({ length: this.cfg.workers }, (_, i) => this.spawn(i));
     await Promise.all(ready);
     return this.info as ModelInfo;
