@@ -3,7 +3,9 @@
 // ranks give the same ids as tiktoken (tested against it with GPT-2 and GPT-4/cl100k ranks).
 
 import { SPECIAL_TOKENS, type SpecialToken, type TextTokenizer } from './types.js';
-import { Splitter, type PatternName } from './pattern.js';
+import { wellFormed, type PatternName } from './pattern.js';
+import { Scanner } from './scanner.js';
+import { ChunkCache } from './chunk-cache.js';
 
 /** Everything that defines a tokenizer: token bytes by id (the rank), the split pattern, specials. */
 export interface BpeSpec {
@@ -26,8 +28,6 @@ const utf8 = new TextEncoder();
 /** ignoreBOM: a leading U+FEFF is text like any other (the default decoder would drop it) */
 const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** 200k cached chunks is ~20 MB; past that the cache is cleared (text of one domain repeats quickly). */
-const CACHE_LIMIT = 200_000;
 
 export class BpeTokenizer implements TextTokenizer {
   readonly name: string;
@@ -35,10 +35,12 @@ export class BpeTokenizer implements TextTokenizer {
   readonly pattern: PatternName;
   readonly tokens: (Uint8Array | undefined)[];
   readonly specials: ReadonlyMap<string, number>;
-  private readonly splitter: Splitter;
+  private readonly scanner: Scanner;
   private readonly rankOf = new Map<string, number>();
-  /** chunk text -> its id (single-token chunks, the common case) or ids */
-  private cache = new Map<string, number | number[]>();
+  /** chunk text -> its ids (200k chunks, ~20 MB, then it starts over) */
+  private readonly cache = new ChunkCache(200_000);
+  /** output buffer of encodeIds, reused across calls (fresh memory is slow to fault in) */
+  private scratch = new Uint32Array(1 << 16);
   private readonly specialById = new Map<number, string>();
   private specialRe: RegExp | undefined;
   private tokenBytesCache: Int32Array | undefined;
@@ -47,7 +49,7 @@ export class BpeTokenizer implements TextTokenizer {
     this.name = spec.name;
     this.tokens = spec.tokens;
     this.pattern = spec.pattern;
-    this.splitter = new Splitter(spec.pattern);
+    this.scanner = new Scanner(spec.pattern === 'cl100k' ? 3 : 2, spec.pattern === 'gpt2');
     for (let id = 0; id < spec.tokens.length; id++) {
       const t = spec.tokens[id];
       if (t) this.rankOf.set(bytesKey(t), id);
@@ -63,7 +65,7 @@ export class BpeTokenizer implements TextTokenizer {
 
   /** Forget cached chunk encodings (benchmarks measure a cold cache). */
   clearCache(): void {
-    this.cache = new Map();
+    this.cache.clear();
   }
 
   /** Plain-text encoding: special-token spellings in the text are encoded as ordinary text. */
@@ -75,16 +77,51 @@ export class BpeTokenizer implements TextTokenizer {
 
   /** Append the ids of `text` to `out` (no specials). */
   encodeInto(text: string, out: number[]): void {
-    this.splitter.forEach(text, (chunk) => {
-      let ids = this.cache.get(chunk);
-      if (ids === undefined) {
-        ids = this.encodeChunk(chunk);
-        if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
-        this.cache.set(chunk, ids);
+    const s = wellFormed(text);
+    const n = s.length;
+    const scanner = this.scanner;
+    const cache = this.cache;
+    for (let i = 0; i < n; ) {
+      const j = scanner.next(s, i);
+      const h = ChunkCache.hash(s, i, j);
+      let e = cache.find(s, i, j, h);
+      if (e < 0) {
+        const chunk = s.slice(i, j);
+        e = cache.add(chunk, h, this.encodeChunk(chunk));
       }
-      if (typeof ids === 'number') out.push(ids);
-      else for (let i = 0; i < ids.length; i++) out.push(ids[i]);
-    });
+      cache.emit(e, out);
+      i = j;
+    }
+  }
+
+  /**
+   * Plain-text encoding into a typed array (the fast path for large inputs: no per-id array growth;
+   * ids are written to a reusable scratch buffer and copied out once).
+   */
+  encodeIds(text: string): Uint32Array {
+    const s = wellFormed(text);
+    const n = s.length;
+    const scanner = this.scanner;
+    const cache = this.cache;
+    let buf = this.scratch;
+    let o = 0;
+    for (let i = 0; i < n; ) {
+      const j = scanner.next(s, i);
+      const h = ChunkCache.hash(s, i, j);
+      let e = cache.find(s, i, j, h);
+      if (e < 0) {
+        const chunk = s.slice(i, j);
+        e = cache.add(chunk, h, this.encodeChunk(chunk));
+      }
+      if (o + cache.count(e) > buf.length) {
+        const bigger = new Uint32Array(Math.max(buf.length * 2, o + cache.count(e)));
+        bigger.set(buf.subarray(0, o));
+        this.scratch = buf = bigger;
+      }
+      o = cache.write(e, buf, o);
+      i = j;
+    }
+    return buf.slice(0, o);
   }
 
   /**
@@ -110,7 +147,7 @@ export class BpeTokenizer implements TextTokenizer {
   }
 
   /** The ids of one chunk: the whole chunk if it is a token, else rank-ordered merging of its bytes. */
-  private encodeChunk(chunk: string): number | number[] {
+  private encodeChunk(chunk: string): number[] {
     let key = chunk;
     for (let i = 0; i < chunk.length; i++) {
       if (chunk.charCodeAt(i) >= 0x80) {
@@ -119,7 +156,7 @@ export class BpeTokenizer implements TextTokenizer {
       }
     }
     const whole = this.rankOf.get(key);
-    if (whole !== undefined) return whole;
+    if (whole !== undefined) return [whole];
     return this.mergeBytes(key);
   }
 

@@ -9,6 +9,6 @@ const tok = new BpeTokenizer(unpackSpec(workerData as PackedSpec));
 
 parentPort!.on('message', (msg: { job: number; texts: string[]; clearCache?: boolean }) => {
   if (msg.clearCache) tok.clearCache();
-  const out = msg.texts.map((t) => Uint32Array.from(tok.encode(t)));
-  parentPort!.postMessage({ job: msg.job, out }, out.map((a) => a.buffer));
+  const out = msg.texts.map((t) => tok.encodeIds(t));
+  parentPort!.postMessage({ job: msg.job, out }, out.map((a) => a.buffer as ArrayBuffer));
 });

@@ -10,6 +10,7 @@ import { trainTokenizer } from '../../src/tokenizer/train.js';
 import { saveTokenizer, loadTokenizer, RANKS_FILE, META_FILE, TOKEN_BYTES_FILE } from '../../src/tokenizer/io.js';
 import { StreamDecoder } from '../../src/tokenizer/stream-decoder.js';
 import { EncodePool } from '../../src/tokenizer/encode-pool.js';
+import { ChunkCache } from '../../src/tokenizer/chunk-cache.js';
 import { loadPublicVocab } from '../../src/tokenizer/public-vocabs.js';
 import type { BpeTokenizer } from '../../src/tokenizer/bpe.js';
 import { SPECIAL_TOKENS } from '../../src/tokenizer/types.js';
@@ -49,9 +50,26 @@ test('decode is byte-exact: round trips on adversarial, fuzzed and data-set text
   for (const text of [...corpus, ...fuzzStrings(1000, 3)]) {
     const wf = (text as unknown as { toWellFormed(): string }).toWellFormed();
     const ids = tok.encode(text);
+    assert.deepEqual([...tok.encodeIds(text)], ids);
     assert.deepEqual(tok.decodeBytes(ids), enc.encode(wf));
     assert.equal(tok.decode(ids), wf);
   }
+});
+
+test('the chunk cache starts over at its limit without changing any ids', () => {
+  const cache = new ChunkCache(3);
+  const words = ['alpha', ' beta', ' gamma', ' delta', 'alpha'];
+  const entries = words.map((w) => {
+    const h = ChunkCache.hash(w, 0, w.length);
+    const e = cache.find(w, 0, w.length, h);
+    return e >= 0 ? e : cache.add(w, h, [w.length, 7]);
+  });
+  assert.ok(cache.size <= 3);
+  const out: number[] = [];
+  cache.emit(entries[4], out);
+  assert.deepEqual(out, [5, 7]);
+  const found = cache.find('xx alpha', 3, 8, ChunkCache.hash('alpha', 0, 5));
+  assert.equal(found, entries[4]); // found in place, inside a longer text
 });
 
 test('tokenBytes: byte length of every id, 0 for specials', () => {
