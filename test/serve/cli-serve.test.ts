@@ -1,0 +1,52 @@
+// `nanochat serve` as a process: it prints its URL once listening, serves, and stops cleanly on SIGTERM.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { makeFixture } from './fixture.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+test('nanochat serve --port 0 --json: listens, answers, stops on SIGTERM', async () => {
+  const fx = makeFixture(['mid']);
+  try {
+    const child = spawn(process.execPath, [MAIN, 'serve', '-i', 'mid', '--port', '0', '--json'], { env: { ...process.env, NANOCHAT_BASE_DIR: fx.baseDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+    });
+    const { url, model } = JSON.parse(line) as { url: string; model: string };
+    assert.equal(model, 'mid/d1@1');
+    const h = (await (await fetch(url + '/health')).json()) as { status: string };
+    assert.equal(h.status, 'ok');
+    const r = await fetch(url + '/v1/chat/completions', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }) });
+    assert.equal(r.status, 200);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, err);
+    assert.match(err, /stopping/);
+  } finally {
+    fx.cleanup();
+  }
+});
+
+test('nanochat serve without a checkpoint says which command makes one', async () => {
+  const fx = makeFixture([]);
+  try {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0'], { env: { ...process.env, NANOCHAT_BASE_DIR: fx.baseDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 1);
+    assert.match(err, /no sft checkpoint.*nanochat chat-sft/);
+  } finally {
+    fx.cleanup();
+  }
+});
