@@ -228,3 +228,27 @@ describe('load: disconnects, the bounded queue, /health during generation', () =
     await waitFor(async () => (await health(slow)).busy === 0, 2000, 'the worker to be free');
   });
 });
+
+describe('a crashed worker', () => {
+  test('fails its request, the server answers 503 with Retry-After until the worker is back', async () => {
+    const r = await post(slow, '/chat/completions', { messages: [{ role: 'user', content: 'go on' }], max_tokens: 4000, temperature: 0 });
+    const reader = r.body!.getReader();
+    await reader.read(); // streaming has begun
+    const slots = (slow.pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+    await slots[0].worker.terminate();
+    let rest = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    assert.match(rest, /"error":\{"message":"the model worker stopped/);
+    const refused = await post(slow, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal((await health(slow)).status, 'loading');
+    await waitFor(async () => (await health(slow)).status === 'ok', 10000, 'the worker to restart');
+    const ok = await post(slow, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
+    assert.equal(ok.status, 200);
+  });
+});
