@@ -1,4 +1,5 @@
 // AVX2 + FMA build: kern_impl.h vectorized 8 wide, plus a 4x16 micro-kernel run over the 8x32 packed tile.
+#if defined(__x86_64__) || defined(__i386__)
 #pragma GCC target("avx2,fma")
 #define NC_SFX _avx2
 #define NC_NAME "avx2"
@@ -56,3 +57,13 @@ static void uk_avx2(int kc, const float *a, const float *b, float *c, long ldc, 
 #include "pack_x86.h"
 #undef F
 #include "kern_impl.h"
+#else
+// not x86: a portable table under this name keeps the link whole; nc_set_isa never selects it
+#define NC_SFX _avx2
+#define NC_NAME "avx2"
+#define NC_TABLE nc_isa_avx2
+#define NC_UK nc_uk_ref
+#define NC_PACKA nc_packA_ref
+#define NC_PACKB nc_packB_ref
+#include "kern_impl.h"
+#endif
