@@ -10,6 +10,7 @@ import type { TextTokenizer } from '../tokenizer/types.js';
 import type { EvalTask } from '../tasks/task.js';
 import { renderForCompletion } from '../chat/render.js';
 import { arena, noGrad } from '../tensor/tensor.js';
+import { ARENA_LIMIT_BYTES, bucketLength, trimArena } from './arena-trim.js';
 
 export interface AccuracyResult {
   task: string;
@@ -38,23 +39,32 @@ export function evaluateCategorical(
   const ctx = model.config.sequenceLen;
   const Vp = model.vocabPadded;
   let correct = 0;
+  // called between training steps too (chat-sft): leave room for the training buffers already held,
+  // so they are not dropped and rebuilt after every eval
+  const arenaLimit = Math.max(ARENA_LIMIT_BYTES, 2 * arena.bytes);
   opts.onProgress?.(0, total);
   for (let start = 0; start < total; start += bs) {
     const convs = Array.from({ length: Math.min(bs, total - start) }, (_, i) => task.get(start + i));
     const prompts = convs.map((c) => renderForCompletion(tok, c).slice(-ctx));
-    const T = Math.max(...prompts.map((p) => p.length));
+    // rounded up so batches share arena buffers (see arena-trim.ts); right padding never changes a prompt's last logits
+    const T = bucketLength(Math.max(...prompts.map((p) => p.length)));
     const B = prompts.length;
     const ids = new Int32Array(B * T);
     prompts.forEach((p, b) => ids.set(p, b * T));
-    const logits = noGrad(() => model.forward(ids, B, T).logits.toArray());
-    arena.reset();
+    // only each prompt's last position matters: copy those rows, not the whole B x T x vocab array
+    const last = noGrad(() => {
+      const { logits } = model.forward(ids, B, T);
+      logits.checkAlive();
+      return prompts.map((p, b) => logits.data.slice((b * T + p.length - 1) * Vp, (b * T + p.length) * Vp));
+    });
+    trimArena(arenaLimit);
     convs.forEach((conv, b) => {
       const letters = conv.letters;
       if (!letters) throw new Error(`${task.name} example ${start + b} has no answer letters: not a categorical task`);
       const cand = letterIds(tok, letters);
-      const row = (b * T + prompts[b].length - 1) * Vp;
+      const row = last[b];
       let best = 0;
-      for (let k = 1; k < cand.length; k++) if (logits[row + cand[k]] > logits[row + cand[best]]) best = k;
+      for (let k = 1; k < cand.length; k++) if (row[cand[k]] > row[cand[best]]) best = k;
       if (task.evaluate(conv, letters[best])) correct++;
     });
     opts.onProgress?.(Math.min(start + bs, total), total);

@@ -8,12 +8,13 @@
 
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { arena, noGrad } from '../tensor/tensor.js';
-import { coreScore, evaluateCoreTask, loadCoreTasks, stackRows, type CoreScore, type CoreTask, type CoreTaskResult, type ScoreOutput, type ScoreRows } from './core-tasks.js';
+import { noGrad } from '../tensor/tensor.js';
+import { bucketLength, trimArena } from './arena-trim.js';
+import { coreScore, evaluateCoreTask, loadCoreTasks, type CoreScore, type CoreTask, type CoreTaskResult, type ScoreOutput, type ScoreRows } from './core-tasks.js';
 
 /**
  * scoreRows for a GPT: rows are right-padded with <|bos|> into batches of at most `maxRowsPerForward`
- * rows (bounds the B x T x vocab logits in memory). Targets past a row's end are -1 (ignored), so
+ * rows (bounds the B x T x vocab logits in memory), T rounded up to a multiple of 32. Targets past a row's end are -1 (ignored), so
  * padding contributes nothing; the model is causal, so padding after a row never changes its outputs.
  */
 export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): ScoreRows {
@@ -24,7 +25,10 @@ export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): Sco
     const argmax: Int32Array[] = [];
     for (let s = 0; s < rows.length; s += maxRowsPerForward) {
       const chunk = rows.slice(s, s + maxRowsPerForward);
-      const { ids, B, T } = stackRows(chunk, padId);
+      // lengths rounded up to a multiple of 32 so batches share arena buffers (see arena-trim.ts)
+      const B = chunk.length, T = bucketLength(Math.max(...chunk.map((r) => r.length)));
+      const ids = new Int32Array(B * T).fill(padId);
+      chunk.forEach((r, b) => ids.set(r, b * T));
       const targets = new Int32Array(B * T).fill(-1);
       chunk.forEach((r, b) => {
         for (let t = 0; t + 1 < r.length; t++) targets[b * T + t] = r[t + 1];
@@ -48,7 +52,7 @@ export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): Sco
           argmax.push(am);
         });
       });
-      arena.reset();
+      trimArena();
     }
     return { losses, argmax };
   };

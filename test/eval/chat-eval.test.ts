@@ -16,6 +16,8 @@ import { chatCore, evaluateGenerative, evaluateHumanEvalTask, generateCompletion
 import { Engine, type EngineModel } from '../../src/engine/engine.js';
 import type { KVCache } from '../../src/model/gpt.js';
 import { chatEvalTask } from '../../src/tasks/registry.js';
+import type { EvalTask } from '../../src/tasks/task.js';
+import { evaluateCategorical } from '../../src/eval/categorical.js';
 import { loadHumanEval, referenceAnswer } from '../../src/eval/humaneval.js';
 import { tinyGpt } from '../engine/helpers.js';
 import { needsMirror, MIRROR } from './mirror.js';
@@ -85,6 +87,24 @@ test('HumanEval: a model that writes problem 0\'s reference solution passes prob
   const engine = new Engine(new ZeroAnswerModel(script, tok.vocabSize), tok);
   const r = await evaluateHumanEvalTask(engine, tok, { dataDir: MIRROR!, maxProblems: 3, maxNewTokens: 2048 });
   assert.deepEqual(r, { correct: 1, total: 3, tooLong: 0 });
+});
+
+test('letter scoring does not depend on the batching (right padding never changes a prompt\'s last logits)', { skip: needsMirror('arc') }, () => {
+  const tok = byteBpe();
+  const model = tinyGpt(tok.vocabSize, { sequenceLen: 512, nLayer: 2 }); // (seed 1: its choices vary with the question)
+  const task = chatEvalTask('ARC-Challenge', MIRROR!);
+  // the same task, recording the letter chosen for each question
+  const recording = (sink: string[]): EvalTask => ({
+    name: task.name, evalType: task.evalType, size: () => task.size(), get: (i) => task.get(i), reward: () => 0,
+    evaluate: (conv, letter) => (sink.push(letter), task.evaluate(conv, letter)),
+  });
+  const a: string[] = [], b: string[] = [];
+  const one = evaluateCategorical(model, tok, recording(a), { maxProblems: 12, batchSize: 1 });
+  const many = evaluateCategorical(model, tok, recording(b), { maxProblems: 12, batchSize: 5 });
+  assert.deepEqual(many, one);
+  assert.deepEqual(b, a);
+  assert.equal(a.length, 12);
+  assert.ok(new Set(a).size > 1, `a random model should not pick one letter everywhere: ${a.join('')}`);
 });
 
 test('sampling is deterministic for a fixed seed and changes with the seed', () => {
