@@ -31,6 +31,7 @@ import { checkTokenizerMatches } from '../train/tokenizer-identity.js';
 import { evaluateCategorical } from './categorical.js';
 import { trimArena } from './arena-trim.js';
 import { evaluateHumanEval, humanEvalConversation, loadHumanEval } from './humaneval.js';
+import { runPython } from './sandbox.js';
 
 export const ALL_CHAT_TASKS = [...CHAT_EVAL_TASKS, 'HumanEval'] as const;
 export type ChatTaskName = (typeof ALL_CHAT_TASKS)[number];
@@ -135,6 +136,9 @@ export async function evaluateHumanEvalTask(
   opts: GenerationOptions & { dataDir?: string; concurrency?: number; onRunProgress?: (done: number, total: number) => void },
 ): Promise<{ correct: number; total: number; tooLong: number }> {
   const problems = loadHumanEval(opts.dataDir).slice(0, opts.maxProblems ?? Infinity);
+  // a sandbox that cannot run Python should fail now, not after the whole generation phase
+  const probe = await runPython('print("ok")');
+  if (!probe.ok) throw new UserError(`the HumanEval sandbox cannot run Python (exit ${probe.exitCode ?? probe.signal}): ${probe.stderr.trim().slice(0, 500)}`);
   const convs: Conversation[] = problems.map((p) => ({ messages: humanEvalConversation(p) }));
   const { completions } = generateCompletions(engine, tok, convs, opts);
   const jobs: { problem: number; code: string }[] = [];
@@ -145,6 +149,10 @@ export async function evaluateHumanEvalTask(
   const worker = async () => {
     while (next < jobs.length) {
       const job = jobs[next++];
+      if (passed[job.problem]) {
+        opts.onRunProgress?.(++done, jobs.length); // another sample already passed: the verdict cannot change
+        continue;
+      }
       const r = await evaluateHumanEval(problems[job.problem], job.code);
       if (r.passed) passed[job.problem] = true;
       opts.onRunProgress?.(++done, jobs.length);
