@@ -3,7 +3,7 @@
 // complete, verified file, even if the process is killed mid-download. The temp name carries the
 // writer's pid, so a later run can tell a dead writer's leftovers from a live concurrent one.
 
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const PARTIAL = '.partial-';
@@ -52,4 +52,20 @@ export async function writeAtomically(file: string, fill: (tmp: string) => Promi
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * Write a file atomically: to `<path>.tmp-<pid>`, fsync, then rename over the final name, so a crash at
+ * any moment leaves either the old file or the complete new one.
+ */
+export function writeFileAtomic(path: string, parts: (Uint8Array | string)[]): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const p of parts) writeSync(fd, typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

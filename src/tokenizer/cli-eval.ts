@@ -11,7 +11,7 @@ import { loadTokenizer } from './io.js';
 import type { BpeTokenizer } from './bpe.js';
 import { EVAL_SAMPLES } from './eval-samples.js';
 import { DEFAULT_DATA_SET } from './cli-train.js';
-import { markdownTable, writeReportSection } from './report-section.js';
+import { markdownTable, writeReportSection } from '../report/section.js';
 
 const FLAGS = {
   tokenizer: { type: 'string', help: 'our tokenizer folder (default $NANOCHAT_BASE_DIR/tokenizer)' },

@@ -9,7 +9,7 @@ import { dataDir } from '../data/paths.js';
 import { listShards, splitShards, readShards } from '../data/shards.js';
 import { trainTokenizer, cappedDocs, tokenLengthStats, MIN_VOCAB } from './train.js';
 import { saveTokenizer } from './io.js';
-import { markdownTable, writeReportSection } from './report-section.js';
+import { markdownTable, writeReportSection } from '../report/section.js';
 import { tokenizerDir } from '../data/paths.js';
 import { defaultThreads } from './chunk-count.js';
 

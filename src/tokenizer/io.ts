@@ -6,7 +6,8 @@
 // Each file is written to a temp name and renamed, so a crash never leaves a half-written file.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic.js';
 import { join } from 'node:path';
 import { BpeTokenizer } from './bpe.js';
 import { REFERENCE_PATTERNS, patternNameOf } from './pattern.js';
@@ -30,11 +31,7 @@ export interface TokenizerMeta {
   training?: Record<string, unknown>;
 }
 
-function atomicWrite(file: string, data: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
+const atomicWrite = (file: string, data: string): void => writeFileAtomic(file, [data]);
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 

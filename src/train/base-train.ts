@@ -5,7 +5,6 @@
 // = --device-batch-size rows x --max-seq-len tokens x gradient-accumulation steps.
 
 import { join } from 'node:path';
-import { writeFileSync, mkdirSync } from 'node:fs';
 import { parse, num, str, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { GPT, configFromDepth } from '../model/gpt.js';
 import { Optimizer, lrMultiplier } from './optimizer.js';
@@ -14,7 +13,8 @@ import { resumeRun } from './resume.js';
 import { train, type TrainResult } from './trainer.js';
 import { BestFitLoader, type LoaderState } from '../data/dataloader.js';
 import { listShards, splitShards } from '../data/shards.js';
-import { dataDir, reportDir } from '../data/paths.js';
+import { dataDir } from '../data/paths.js';
+import { writeReportSection } from '../report/section.js';
 import { evaluateBpb } from './bpb.js';
 import { greedySamples, SAMPLE_PROMPTS } from './samples.js';
 import { machinePeakFlops } from './peak.js';
@@ -201,12 +201,11 @@ export async function baseTrain(o: BaseTrainOptions, tok: TextTokenizer, log: (s
     tokensPerParam: tokens / params, minValBpb: Math.min(...bpbs), finalValBpb: bpbs[bpbs.length - 1],
   };
   log(`done: ${numIterations} steps in ${res.seconds.toFixed(1)}s, ${Math.round(res.tokensPerSec)} tok/s, MFU ${(100 * res.mfu).toFixed(1)}% of ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source}), min val bpb ${summary.minValBpb.toFixed(4)}`);
-  writeReportSection(summary, o, config, samplesLog, peak);
+  writeBaseTrainingSection(summary, o, config, samplesLog, peak);
   return summary;
 }
 
-function writeReportSection(s: BaseTrainSummary, o: BaseTrainOptions, config: object, samples: string[], peak: { flops: number; source: string }): void {
-  mkdirSync(reportDir(), { recursive: true });
+function writeBaseTrainingSection(s: BaseTrainSummary, o: BaseTrainOptions, config: object, samples: string[], peak: { flops: number; source: string }): void {
   const rows: [string, string | number][] = [
     ['model tag', s.tag], ['depth', o.depth], ['config', JSON.stringify(config)], ['parameters', s.params.toLocaleString('en-US')],
     ['FLOPs per token', s.flopsPerToken.toExponential(3)], ['iterations', s.iterations], ['total batch size (tokens)', s.totalBatchSize],
@@ -217,5 +216,5 @@ function writeReportSection(s: BaseTrainSummary, o: BaseTrainOptions, config: ob
   ];
   const md = ['## Base model training', '', '| setting | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '',
     `![base training loss](${join(s.dir, 'loss.svg')})`, '', 'Samples (greedy):', '', '```', ...samples, '```', ''];
-  writeFileSync(join(reportDir(), 'base-model-training.md'), md.join('\n'));
+  writeReportSection('base-model-training.md', md.join('\n'));
 }

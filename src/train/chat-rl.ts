@@ -13,7 +13,6 @@
 // policy's entropy: when it falls fast, the policy is collapsing). pass@1..k on GSM8K test at evals.
 
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parse, num, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { Optimizer } from './optimizer.js';
 import { checkpointDir, loadModel, type CheckpointMeta } from './checkpoint.js';
@@ -22,7 +21,7 @@ import { train, type Batch } from './trainer.js';
 import { machinePeakFlops } from './peak.js';
 import { checkTokenizerMatches, tokenizerIdentity } from './tokenizer-identity.js';
 import { loadTokenizer } from '../tokenizer/io.js';
-import { reportDir } from '../data/paths.js';
+import { writeReportSection } from '../report/section.js';
 import { SOURCE_FLAGS, parseSource } from './mid-train.js';
 import { GSM8K } from '../tasks/gsm8k.js';
 import type { EvalTask } from '../tasks/task.js';
@@ -186,8 +185,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const first = res.evals[0] ?? {}, last = res.evals[res.evals.length - 1] ?? {};
   const summary = { tag: loaded.tag, dir, iterations, seconds: (performance.now() - t0) / 1000, firstPass1: first['pass@1'], finalPass1: last['pass@1'], final: last };
-  mkdirSync(reportDir(), { recursive: true });
-  writeFileSync(join(reportDir(), 'chat-rl.md'), [
+  writeReportSection('chat-rl.md', [
     '## Chat RL', '', '| setting | value |', '|---|---|',
     `| source | ${src.source}/${loaded.tag} step ${loaded.step} |`, `| steps | ${iterations} x ${perStep} questions x ${numSamples} samples |`,
     `| sampling | temperature ${sampling.temperature}, top-k ${sampling.topK}, max ${sampling.maxNewTokens} tokens |`,

@@ -6,7 +6,6 @@
 // validation loss on held-out conversations and quick MMLU / ARC-Easy letter accuracy.
 
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parse, num, out, emitJson, UserError, type FlagSpec, type Parsed } from '../cli/common.js';
 import { Optimizer } from './optimizer.js';
 import { checkpointDir, loadModel, type CheckpointMeta } from './checkpoint.js';
@@ -19,7 +18,7 @@ import { loadTokenizer } from '../tokenizer/io.js';
 import { sftMixture, sftValTask } from '../tasks/mixtures.js';
 import { chatEvalTask } from '../tasks/registry.js';
 import { evaluateCategorical } from '../eval/categorical.js';
-import { reportDir } from '../data/paths.js';
+import { writeReportSection } from '../report/section.js';
 import { SOURCE_FLAGS, firstN, parseSource } from './mid-train.js';
 import { arena, noGrad } from '../tensor/tensor.js';
 import type { GPT } from '../model/gpt.js';
@@ -125,8 +124,7 @@ export async function run(argv: string[]): Promise<number> {
     firstValLoss: first.val_loss, finalValLoss: last.val_loss, mmluAcc: last.mmlu_acc, arcEasyAcc: last.arc_easy_acc,
     seconds: (performance.now() - t0) / 1000,
   };
-  mkdirSync(reportDir(), { recursive: true });
-  writeFileSync(join(reportDir(), 'chat-sft.md'), [
+  writeReportSection('chat-sft.md', [
     '## Chat SFT', '', '| setting | value |', '|---|---|',
     `| source | ${src.source}/${loaded.tag} step ${loaded.step} |`, `| conversations | ${mixture.size()} |`,
     `| iterations | ${iterations} x ${perStep} conversations |`, `| learning rates | ${frac} x pretraining (embedding ${lrs.embedding.toPrecision(3)}, unembedding ${lrs.unembedding.toPrecision(3)}, matrix ${lrs.matrix.toPrecision(3)}) |`,

@@ -10,7 +10,8 @@ import { baseDir } from '../data/paths.js';
 import { UserError } from '../cli/common.js';
 import { GPT, type GPTConfig } from '../model/gpt.js';
 import type { Optimizer } from './optimizer.js';
-import { loadSafetensors, saveSafetensors, writeFileAtomic, type NamedTensor } from './safetensors.js';
+import { loadSafetensors, saveSafetensors, type NamedTensor } from './safetensors.js';
+import { writeFileAtomic } from '../data/atomic.js';
 
 export type Stage = 'base' | 'mid' | 'sft' | 'rl';
 

@@ -6,7 +6,6 @@
 // full LR, constant then linear to 0 over the last 20%; by default one epoch over the mixture.
 
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parse, num, str, out, emitJson, UserError, type FlagSpec, type Parsed } from '../cli/common.js';
 import { Optimizer, lrMultiplier } from './optimizer.js';
 import { checkpointDir, loadModel, parseStage, type CheckpointMeta, type Stage } from './checkpoint.js';
@@ -20,7 +19,7 @@ import { checkTokenizerMatches, tokenizerIdentity } from './tokenizer-identity.j
 import { loadTokenizer } from '../tokenizer/io.js';
 import { midTrainMixture, midValMixture } from '../tasks/mixtures.js';
 import type { Task } from '../tasks/task.js';
-import { reportDir } from '../data/paths.js';
+import { writeReportSection } from '../report/section.js';
 import { recordMetrics } from '../report/report.js';
 
 /** Flags shared by the chat training stages (mid, SFT, RL): where the model comes from and goes. */
@@ -141,8 +140,7 @@ export async function run(argv: string[]): Promise<number> {
   const bpbs = res.evals.map((e) => e.val_bpb);
   const summary = { tag: loaded.tag, dir, iterations, conversations: docs.length, mixtureTokens, finalLoss: res.finalLoss, firstValBpb: bpbs[0], finalValBpb: bpbs[bpbs.length - 1], seconds: (performance.now() - t0) / 1000, tokensPerSec: res.tokensPerSec };
   if (!(summary.finalValBpb < summary.firstValBpb)) log(`note: val bpb did not improve (${summary.firstValBpb?.toFixed(4)} -> ${summary.finalValBpb?.toFixed(4)})`);
-  mkdirSync(reportDir(), { recursive: true });
-  writeFileSync(join(reportDir(), 'midtraining.md'), [
+  writeReportSection('midtraining.md', [
     '## Midtraining', '', '| setting | value |', '|---|---|',
     `| source | ${src.source}/${loaded.tag} step ${loaded.step} |`, `| conversations | ${docs.length} (${mixtureTokens.toLocaleString('en-US')} tokens) |`,
     `| iterations | ${iterations} x ${total} tokens |`, `| learning rates | embedding ${lrs.embedding}, unembedding ${lrs.unembedding}, matrix ${lrs.matrix} |`,

@@ -5,7 +5,8 @@
 //   {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}}
 // padded with spaces to a multiple of 8, then the raw little-endian data, offsets relative to its start.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic.js';
 
 export interface NamedTensor {
   shape: readonly number[];
@@ -35,22 +36,6 @@ export function encodeSafetensors(tensors: Map<string, NamedTensor>, metadata: R
     parts.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength)); // x86 and ARM are little-endian
   }
   return parts;
-}
-
-/**
- * Write a file atomically: to `<path>.tmp-<pid>`, fsync, then rename over the final name, so a crash at
- * any moment leaves either the old file or the complete new one.
- */
-export function writeFileAtomic(path: string, parts: (Uint8Array | string)[]): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const p of parts) writeSync(fd, typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 export function saveSafetensors(path: string, tensors: Map<string, NamedTensor>, metadata: Record<string, string> = {}): void {

@@ -11,7 +11,7 @@ import { formatDuration } from '../cli/progress.js';
 import type { Optimizer } from './optimizer.js';
 import { saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { lineChartSvg } from './plot.js';
-import { writeFileAtomic } from './safetensors.js';
+import { writeFileAtomic } from '../data/atomic.js';
 
 export interface Batch {
   inputs: Int32Array;

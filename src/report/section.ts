@@ -1,0 +1,21 @@
+// A stage's report section: a markdown file in $NANOCHAT_BASE_DIR/report/ that `nanochat report`
+// assembles into report.md, written atomically (temp file, then rename).
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { reportDir } from '../data/paths.js';
+import { writeFileAtomic } from '../data/atomic.js';
+
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Write report/<file>; returns its path. */
+export function writeReportSection(file: string, markdown: string): string {
+  const dir = reportDir();
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, file);
+  writeFileAtomic(path, [markdown.endsWith('\n') ? markdown : markdown + '\n']);
+  return path;
+}
