@@ -356,12 +356,16 @@ static void env_cleanup(void *arg) {
   nc_lock();
   int last = --env_count == 0;
   nc_unlock();
-  if (last) nc_pool_shutdown();
+  if (last) nc_pool_shutdown();  // joins the workers (their scratch is freed by the key destructor)
+  nc_lock();
+  nc_ws_release_thread(last && env_count == 0);
+  nc_unlock();
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
   nc_lock();
   if (env_count++ == 0 && nc_isa == &nc_isa_generic) nc_set_isa(getenv("NANOCHAT_ISA"));
+  nc_ws_init();
   nc_unlock();
   napi_add_env_cleanup_hook(env, env_cleanup, NULL);
   static const struct { const char *name; napi_callback fn; } fns[] = {

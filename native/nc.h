@@ -19,7 +19,9 @@ void nc_lock(void);                   // every entry point that may run parallel
 void nc_unlock(void);
 void nc_parallel(int ntasks, nc_task_fn fn, void *ctx);  // runs fn(ctx, t, thread) for t < ntasks; caller helps
 void nc_pool_shutdown(void);          // joins the workers (env cleanup); a later job restarts them
-float *nc_ws(int slot, size_t nfloats);  // per-OS-thread scratch (64-byte aligned, grows, never shrinks)
+float *nc_ws(int slot, size_t nfloats);
+void nc_ws_init(void);              // addon load: creates the key whose destructor frees a pool worker's scratch
+void nc_ws_release_thread(int last);  // env cleanup: free this thread's scratch; `last` also deletes the key  // per-OS-thread scratch (64-byte aligned, grows, never shrinks)
 
 // ---- instruction-set specific kernels, chosen once at load (or by nc_set_isa)
 typedef void (*nc_uk_fn)(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc);

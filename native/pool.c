@@ -156,18 +156,33 @@ void nc_pool_shutdown(void) {
 static __thread float *ws_ptr[NSLOTS];
 static __thread size_t ws_cap[NSLOTS];
 static pthread_key_t ws_key;
-static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+static int ws_key_live;  // guarded by `big`
 
 static void ws_free(void *unused) {
   (void)unused;
   for (int i = 0; i < NSLOTS; i++) { free(ws_ptr[i]); ws_ptr[i] = NULL; ws_cap[i] = 0; }
 }
-static void ws_key_init(void) { pthread_key_create(&ws_key, ws_free); }
+
+void nc_ws_init(void) {  // at addon load, holding `big`
+  if (!ws_key_live) ws_key_live = pthread_key_create(&ws_key, ws_free) == 0;
+}
+
+// Called (holding `big`) by each Node environment's cleanup hook on its own thread: that thread's
+// scratch is freed now and its destructor disarmed, because when the last environment goes Node
+// unloads the addon, and a destructor left pointing into the unloaded code would crash at thread exit.
+void nc_ws_release_thread(int last) {
+  ws_free(NULL);
+  if (ws_key_live) {
+    pthread_setspecific(ws_key, NULL);
+    if (last) { pthread_key_delete(ws_key); ws_key_live = 0; }
+  }
+}
 
 float *nc_ws(int slot, size_t nfloats) {
   if (nfloats > ws_cap[slot]) {
-    pthread_once(&ws_once, ws_key_init);
-    if (!pthread_getspecific(ws_key)) pthread_setspecific(ws_key, (void *)1);
+    // pool workers exit only when joined by nc_pool_shutdown, while the addon is loaded: their
+    // destructor frees their scratch. JS threads release theirs in nc_ws_release_thread.
+    if (ws_key_live && !pthread_getspecific(ws_key)) pthread_setspecific(ws_key, (void *)1);
     free(ws_ptr[slot]);
     size_t cap = nfloats + nfloats / 4 + 64;
     void *p = NULL;

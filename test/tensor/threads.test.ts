@@ -65,3 +65,26 @@ test('threads: two worker_threads loading the addon at once compute correct matm
     assert.ok(Number(m[2]) < 1e-3, `matmul error ${m[2]} in a worker`);
   }
 });
+
+test('threads: the addon loaded only by worker_threads (unloaded when they exit, then loaded again) never crashes the process', (t) => {
+  if (skipWhy) return t.skip(skipWhy);
+  // Each worker computes with the pool (scratch buffers in its thread and in the pool threads), then
+  // exits; with no other user Node unloads the addon, so nothing of ours may run at thread exit after that.
+  const worker = `const { parentPort } = require('node:worker_threads');
+    (async () => { ${script.replace(/SEED/g, '3').replace(/REPS/g, '2').replace('RESULT(', 'parentPort.postMessage(')} })().catch((e) => parentPort.postMessage('error ' + e.message));`;
+  const main = `const { Worker } = require('node:worker_threads');
+    (async () => {
+      for (let i = 0; i < 3; i++) {
+        const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+        const msg = await new Promise((res, rej) => { w.once('message', res); w.once('error', rej); });
+        if (!String(msg).startsWith('ok')) throw new Error(String(msg));
+        await new Promise((res) => w.once('exit', res));
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      console.log('done');
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['-e', main], { encoding: 'utf8', env: { ...process.env, NANOCHAT_THREADS: '2' }, timeout: 60_000 });
+  assert.equal(r.signal, null, `child killed by ${r.signal}; stderr: ${r.stderr}`);
+  assert.equal(r.status, 0, `child exit code ${r.status}; stderr: ${r.stderr}`);
+  assert.match(r.stdout, /done/);
+});
