@@ -2,7 +2,9 @@
 // of the training and validation shards, greedy samples of the reference prompts, and the CORE score.
 
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic.js';
+import { writeReportSection } from '../report/section.js';
 import { parse, num, str, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { loadModel } from '../train/checkpoint.js';
 import { evaluateBpb } from '../train/bpb.js';
@@ -10,7 +12,7 @@ import { greedySamples, SAMPLE_PROMPTS } from '../train/samples.js';
 import { checkTokenizerMatches } from '../train/tokenizer-identity.js';
 import { loadTokenizer } from '../tokenizer/io.js';
 import { listShards, splitShards } from '../data/shards.js';
-import { baseDir, dataDir, reportDir } from '../data/paths.js';
+import { baseDir, dataDir } from '../data/paths.js';
 import { recordMetrics } from '../report/report.js';
 import { Progress } from '../cli/progress.js';
 import { coreCsv, coreScoreLine, coreTable, runCore, type CoreRun } from './core-run.js';
@@ -83,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     const dir = join(baseDir(), 'base_eval');
     mkdirSync(dir, { recursive: true });
     csvPath = join(dir, `${tag}_step${String(step).padStart(6, '0')}.csv`);
-    writeFileSync(csvPath, coreCsv(core));
+    writeFileAtomic(csvPath, [coreCsv(core)]);
     log(`CORE results: ${csvPath}`);
   }
 
@@ -92,8 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   if (core && Number.isFinite(core.score.core)) metrics.CORE = core.score.core;
   recordMetrics('BASE', metrics);
 
-  mkdirSync(reportDir(), { recursive: true });
-  writeFileSync(join(reportDir(), 'base-model-evaluation.md'), [
+  writeReportSection('base-model-evaluation.md', [
     '## Base model evaluation', '', `checkpoint: base/${tag} step ${step}`, '',
     ...(splitTokens > 0 ? ['| split | bits per byte |', '|---|---|', `| train | ${bpb.train.toFixed(4)} |`, `| val | ${bpb.val.toFixed(4)} |`, ''] : []),
     ...(core ? [`### ${coreScoreLine(core.score)}`, '', ...(maxPerTask > 0 ? [`(first ${maxPerTask} items per task)`, ''] : []), ...coreTable(core), ''] : []),

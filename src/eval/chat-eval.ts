@@ -12,13 +12,15 @@
 // $NANOCHAT_BASE_DIR/chat_eval/, the report section chat-evaluation-<source>.md, the summary
 // metrics of the source's column, and with --json one JSON line.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic.js';
+import { writeReportSection } from '../report/section.js';
 import { join } from 'node:path';
 import { parse, num, str, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { Progress } from '../cli/progress.js';
 import { renderForCompletion } from '../chat/render.js';
 import type { Conversation } from '../chat/conversation.js';
-import { baseDir, reportDir } from '../data/paths.js';
+import { baseDir } from '../data/paths.js';
 import { Engine } from '../engine/engine.js';
 import type { GPT } from '../model/gpt.js';
 import { recordMetrics, type Column } from '../report/report.js';
@@ -280,16 +282,15 @@ export async function run(argv: string[]): Promise<number> {
   const dir = join(baseDir(), 'chat_eval');
   mkdirSync(dir, { recursive: true });
   const csvPath = join(dir, `${stage}_${tag}_step${String(step).padStart(6, '0')}.csv`);
-  writeFileSync(csvPath, resultsCsv(results));
+  writeFileAtomic(csvPath, [resultsCsv(results)]);
   log(`results: ${csvPath}`);
 
   const column = stage.toUpperCase() as Column;
   const metrics: Record<string, number> = Object.fromEntries(results.map((r) => [r.task, r.accuracy]));
   if (Number.isFinite(cc)) metrics.ChatCORE = cc;
   recordMetrics(column, metrics);
-  mkdirSync(reportDir(), { recursive: true });
   const settings = `max problems per task: ${opts.maxProblems ?? 'all'}; samples: ${opts.numSamples}; temperature: ${opts.temperature}; top-k: ${opts.topK ?? 'all'}; max new tokens: ${opts.maxNewTokens}; seed: ${opts.seed}`;
-  writeFileSync(join(reportDir(), `chat-evaluation-${stage}.md`), [
+  writeReportSection(`chat-evaluation-${stage}.md`, [
     `## Chat evaluation ${stage}`, '', `checkpoint: ${stage}/${tag} step ${step}`, '', settings, '',
     ...table, '',
     `ChatCORE is the mean centered accuracy over the ${results.length} task${results.length === 1 ? '' : 's'} above (baseline 0.25 for ARC and MMLU, 0 for the rest).`, '',
