@@ -10,7 +10,7 @@ import type { TextTokenizer } from '../tokenizer/types.js';
 import type { EvalTask } from '../tasks/task.js';
 import { renderForCompletion } from '../chat/render.js';
 import { arena, noGrad } from '../tensor/tensor.js';
-import { ARENA_LIMIT_BYTES, bucketLength, trimArena } from './arena-trim.js';
+import { bucketLength } from './buckets.js';
 
 export interface AccuracyResult {
   task: string;
@@ -41,12 +41,11 @@ export function evaluateCategorical(
   let correct = 0;
   // called between training steps too (chat-sft): leave room for the training buffers already held,
   // so they are not dropped and rebuilt after every eval
-  const arenaLimit = Math.max(ARENA_LIMIT_BYTES, 2 * arena.bytes);
   opts.onProgress?.(0, total);
   for (let start = 0; start < total; start += bs) {
     const convs = Array.from({ length: Math.min(bs, total - start) }, (_, i) => task.get(start + i));
     const prompts = convs.map((c) => renderForCompletion(tok, c).slice(-ctx));
-    // rounded up so batches share arena buffers (see arena-trim.ts); right padding never changes a prompt's last logits
+    // rounded up so batches share arena buffers (see buckets.ts); right padding never changes a prompt's last logits
     const T = bucketLength(Math.max(...prompts.map((p) => p.length)));
     const B = prompts.length;
     const ids = new Int32Array(B * T);
@@ -57,7 +56,7 @@ export function evaluateCategorical(
       logits.checkAlive();
       return prompts.map((p, b) => logits.data.slice((b * T + p.length - 1) * Vp, (b * T + p.length) * Vp));
     });
-    trimArena(arenaLimit);
+    arena.reset();
     convs.forEach((conv, b) => {
       const letters = conv.letters;
       if (!letters) throw new Error(`${task.name} example ${start + b} has no answer letters: not a categorical task`);

@@ -31,7 +31,6 @@ import { loadTokenizer } from '../tokenizer/io.js';
 import { loadModel, parseStage } from '../train/checkpoint.js';
 import { checkTokenizerMatches } from '../train/tokenizer-identity.js';
 import { evaluateCategorical } from './categorical.js';
-import { trimArena } from './arena-trim.js';
 import { evaluateHumanEval, humanEvalConversation, loadHumanEval } from './humaneval.js';
 import { runPython } from './sandbox.js';
 
@@ -107,8 +106,6 @@ export function generateCompletions(engine: Engine, tok: TextTokenizer, convs: C
       // the text as the reference decodes it: tool calls and forced outputs included
       completions.push(r.generated.map((ids) => tok.decode(ids)));
     }
-    // every prompt length is a new set of buffer sizes in the arena: keep it bounded
-    trimArena();
     opts.onProgress?.(i + 1, convs.length);
   });
   return { completions };

@@ -8,8 +8,8 @@
 
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { noGrad } from '../tensor/tensor.js';
-import { bucketLength, trimArena } from './arena-trim.js';
+import { arena, noGrad } from '../tensor/tensor.js';
+import { bucketLength } from './buckets.js';
 import { coreScore, evaluateCoreTask, loadCoreTasks, type CoreScore, type CoreTask, type CoreTaskResult, type ScoreOutput, type ScoreRows } from './core-tasks.js';
 
 /**
@@ -25,7 +25,7 @@ export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): Sco
     const argmax: Int32Array[] = [];
     for (let s = 0; s < rows.length; s += maxRowsPerForward) {
       const chunk = rows.slice(s, s + maxRowsPerForward);
-      // lengths rounded up to a multiple of 32 so batches share arena buffers (see arena-trim.ts)
+      // lengths rounded up to a multiple of 32 so batches share arena buffers (see buckets.ts)
       const B = chunk.length, T = bucketLength(Math.max(...chunk.map((r) => r.length)));
       const ids = new Int32Array(B * T).fill(padId);
       chunk.forEach((r, b) => ids.set(r, b * T));
@@ -52,7 +52,7 @@ export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): Sco
           argmax.push(am);
         });
       });
-      trimArena();
+      arena.reset();
     }
     return { losses, argmax };
   };

@@ -4,14 +4,31 @@
 // step every alloc is served from the free lists and the garbage collector has nothing to do: a
 // 10,000-step run neither grows nor stalls. Parameters and optimizer state never come from here.
 //
+// Evaluation and generation feed many different shapes (prompt lengths vary). Two rules keep that
+// bounded: buffers come in size classes (4 per power of two, at most 19% slack; callers get an exact
+// length view), so nearby sizes share buffers; and a reset that finds the arena holding more than
+// twice its largest step (and over 256 MiB) lets the spare buffers go.
+//
 // reset() hands every buffer back at once; tensors from before a reset carry an older generation
 // and refuse to be read (Tensor checks), so a stale activation is an error instead of silent garbage.
 
 import type { Buf } from './backend.js';
 
+/** Smallest size class holding n floats: multiples of 2^(floor(log2 n) - 2), at least 16. */
+export function sizeClass(n: number): number {
+  if (n <= 16) return 16;
+  const step = 2 ** (Math.floor(Math.log2(n)) - 2);
+  return Math.ceil(n / step) * step;
+}
+
+const KEEP_BYTES = 256 * 2 ** 20;
+
 export class Arena {
   private free = new Map<number, Buf[]>();
   private used: Buf[] = [];
+  private usedBytes = 0;
+  /** the most bytes one step (between resets) has used */
+  private stepHigh = 0;
   /** bumped on every reset */
   generation = 0;
   /** bytes held (free + used), for memory reports */
@@ -19,32 +36,36 @@ export class Arena {
 
   /** A buffer of exactly n floats. Contents are undefined (whatever the last step left) unless zero is true. */
   alloc(n: number, zero = false): Buf {
-    const list = this.free.get(n);
-    let buf = list?.pop();
-    if (!buf) {
-      buf = new Float32Array(n);
-      this.bytes += 4 * n;
-    } else if (zero) buf.fill(0);
-    this.used.push(buf);
-    return buf;
+    const cap = sizeClass(n);
+    let big = this.free.get(cap)?.pop();
+    if (!big) {
+      big = new Float32Array(cap);
+      this.bytes += 4 * cap;
+    } else if (zero) big.fill(0, 0, n);
+    this.used.push(big);
+    this.usedBytes += 4 * cap;
+    return big.subarray(0, n);
   }
 
-  /** Return every buffer handed out since the last reset. */
+  /** Return every buffer handed out since the last reset; let spare ones go if the arena has grown past twice its largest step. */
   reset(): void {
+    this.stepHigh = Math.max(this.stepHigh, this.usedBytes);
     for (const b of this.used) {
       let list = this.free.get(b.length);
       if (!list) this.free.set(b.length, (list = []));
       list.push(b);
     }
     this.used.length = 0;
+    this.usedBytes = 0;
     this.generation++;
+    if (this.bytes > Math.max(KEEP_BYTES, 2 * this.stepHigh)) this.clear();
   }
 
-  /** Drop everything (e.g. when switching from training to a differently shaped evaluation). */
+  /** Drop every free buffer (e.g. when switching from training to a differently shaped evaluation). */
   clear(): void {
     this.free.clear();
-    this.used.length = 0;
     this.bytes = 0;
+    for (const b of this.used) this.bytes += 4 * b.length;
     this.generation++;
   }
 }
