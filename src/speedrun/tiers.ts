@@ -72,7 +72,7 @@ export const TIERS: Record<string, Tier> = {
     description: 'the whole pipeline on a 2-core CPU in about 30 minutes: a d4 model (5M parameters) that answers in the chat format',
     stages: pipeline({
       vocab: 4096, maxChars: 20_000_000, depth: 4, headDim: 64, seqLen: 256, rows: 32, batchTokens: 8192,
-      baseSteps: 140, evalEvery: 35, evalTokens: 65_536, coreMaxPerTask: 24, splitTokens: 131_072,
+      baseSteps: 240, evalEvery: 60, evalTokens: 65_536, coreMaxPerTask: 24, splitTokens: 131_072,
       midConversations: 6000, midSteps: 60, sftConversations: 1600, sftSteps: 50,
       evalProblems: 64, evalTokensOut: 128, rlSteps: 8, rlQuestions: 4, rlSamples: 8, rlTokens: 96,
     }),

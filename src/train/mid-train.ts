@@ -20,7 +20,6 @@ import { loadTokenizer } from '../tokenizer/io.js';
 import { midTrainMixture, midValMixture } from '../tasks/mixtures.js';
 import type { Task } from '../tasks/task.js';
 import { writeReportSection } from '../report/section.js';
-import { recordMetrics } from '../report/report.js';
 
 /** Flags shared by the chat training stages (mid, SFT, RL): where the model comes from and goes. */
 export const SOURCE_FLAGS: FlagSpec = {
@@ -148,7 +147,6 @@ export async function run(argv: string[]): Promise<number> {
     `| time | ${summary.seconds.toFixed(1)} s (${Math.round(res.tokensPerSec)} tok/s) |`, '',
     `![midtraining loss](${join(dir, 'loss.svg')})`, '',
   ].join('\n'));
-  recordMetrics('MID', { 'val bpb': summary.finalValBpb });
   if (!Number.isFinite(res.finalLoss)) throw new UserError('midtraining ended without a finite loss');
   emitJson(p, summary);
   return 0;

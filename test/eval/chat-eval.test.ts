@@ -163,7 +163,8 @@ test('chat-eval end to end: letter accuracy = share of gold A, generative tasks 
   assert.match(section, /\| GSM8K \| 0\/24 \|/);
   const summary = JSON.parse(readFileSync(join(base, 'report', 'summary.json'), 'utf8'));
   assert.equal(summary.metrics.SFT['ARC-Easy'], byTask['ARC-Easy'].accuracy);
-  assert.ok(Math.abs(summary.metrics.SFT.ChatCORE - j.chatcore) < 1e-12);
+  // 5 of the 6 tasks ran: the summary table's ChatCORE (all six tasks) stays empty; the run's own section has it
+  assert.equal(summary.metrics.SFT.ChatCORE, undefined);
   console.log(`# chat-eval on 5 tasks x ${N} problems: ${seconds.toFixed(1)} s`);
 });
 
