@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConversationError, renderConversation, renderForCompletion, type Conversation } from '../../src/chat/render.js';
 import { SPECIAL_TOKENS } from '../../src/tokenizer/types.js';
-import { ByteTokenizer } from './byte-tokenizer.js';
+import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 
-const tok = new ByteTokenizer();
+const tok = new ByteTokenizer({ spellSpecials: true });
 const S = Object.fromEntries(SPECIAL_TOKENS.map((s, k) => [s, 256 + k])) as Record<(typeof SPECIAL_TOKENS)[number], number>;
 const bytes = (s: string) => Array.from(Buffer.from(s, 'utf8'));
 

@@ -12,7 +12,7 @@ import {
   type PreparedExample,
 } from '../../src/eval/core-prompts.js';
 import { PyRandom } from '../../src/eval/py-random.js';
-import { ByteTokenizer } from './byte-tokenizer.js';
+import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 
 const tok = new ByteTokenizer();
 const BOS = tok.bosId();

@@ -18,7 +18,7 @@ import {
   stackRows,
   type ScoreRows,
 } from '../../src/eval/core-tasks.js';
-import { ByteTokenizer } from './byte-tokenizer.js';
+import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 import { MIRROR, needsMirror } from './mirror.js';
 
 const skip = needsMirror('core/core.yaml');

@@ -5,7 +5,7 @@ import { UserError } from '../../src/cli/common.js';
 import { calculate } from '../../src/engine/calculator.js';
 import { extractFinalAnswer } from '../../src/tasks/answers.js';
 import { GSM8K, gsm8kAnswerParts } from '../../src/tasks/gsm8k.js';
-import { ByteTokenizer } from '../chat/byte-tokenizer.js';
+import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 import { dataOrSkip } from './data-dir.js';
 
 test('gsm8k: annotations become python + python_output parts', () => {
@@ -62,7 +62,7 @@ test('gsm8k: real train/test rows, conversion, scoring', (t) => {
 
   // over every row: the parts rebuild the original solution, and our calculator agrees with the
   // annotated result (the tool answers at inference what the model saw in training)
-  const tok = new ByteTokenizer();
+  const tok = new ByteTokenizer({ spellSpecials: true });
   let calls = 0;
   let agree = 0;
   const disagreements: string[] = [];

@@ -4,7 +4,7 @@ import { renderConversation } from '../../src/chat/render.js';
 import { calculate } from '../../src/engine/calculator.js';
 import { SimpleSpelling, SpellingBee, spellingBeeAnswer, spellingSeed, TEST_SEED_OFFSET } from '../../src/tasks/spelling.js';
 import { loadWords } from '../../src/tasks/words.js';
-import { ByteTokenizer } from '../chat/byte-tokenizer.js';
+import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 import { dataOrSkip } from './data-dir.js';
 
 test('spelling bee answer: spelled out, counted hit by hit, checked with python, "#### N"', () => {
@@ -42,7 +42,7 @@ test('spelling tasks from the real word list', (t) => {
   assert.equal(c.messages[1].content, `${word}:${word.split('').join(',')}`);
   assert.equal(simple.evaluate(c, `${word}:${word.split('').join(',')}`), true);
 
-  const tok = new ByteTokenizer();
+  const tok = new ByteTokenizer({ spellSpecials: true });
   const bee = new SpellingBee({ split: 'train', size: 300, dataDir: dir });
   const beeTest = new SpellingBee({ split: 'test', size: 300, dataDir: dir });
   const phrasings = new Set<string>();
