@@ -15,14 +15,13 @@
 import { join } from 'node:path';
 import { parse, num, out, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { Optimizer } from './optimizer.js';
-import { checkpointDir, loadModel, type CheckpointMeta } from './checkpoint.js';
+import { checkpointDir, type CheckpointMeta } from './checkpoint.js';
 import { resumeRun } from './resume.js';
 import { train, type Batch } from './trainer.js';
 import { machinePeakFlops } from './peak.js';
-import { checkTokenizerMatches, tokenizerIdentity } from './tokenizer-identity.js';
-import { loadTokenizer } from '../tokenizer/io.js';
+import { tokenizerIdentity } from './tokenizer-identity.js';
 import { writeReportSection } from '../report/section.js';
-import { SOURCE_FLAGS, parseSource } from './mid-train.js';
+import { SOURCE_FLAGS, loadSource, parseSource, scaledLrs } from './source.js';
 import { GSM8K } from '../tasks/gsm8k.js';
 import type { EvalTask } from '../tasks/task.js';
 import type { Conversation } from '../chat/conversation.js';
@@ -115,16 +114,13 @@ export async function run(argv: string[]): Promise<number> {
   const log = out(p);
   const src = parseSource(p, 'sft');
   const t0 = performance.now();
-  const loaded = loadModel(src.source, { tag: src.tag, step: src.step });
-  const tok = loadTokenizer();
-  checkTokenizerMatches(tok, loaded.meta);
+  const { loaded, tok, srcArgs } = loadSource(src);
   const model = loaded.model, config = model.config;
-  const srcArgs = loaded.meta.args as Record<string, number>;
   const perStep = num(p, 'examples-per-step', { min: 1 }), numSamples = num(p, 'num-samples', { min: 2 });
   const sampling = { maxNewTokens: num(p, 'max-new-tokens', { min: 1 }), temperature: num(p, 'temperature', { min: 0, allowFloat: true }), topK: num(p, 'top-k', { min: 1 }) };
   const seed = num(p, 'seed');
   const frac = num(p, 'init-lr-frac', { min: 0, allowFloat: true });
-  const lrs = { embedding: (srcArgs.embeddingLr ?? 0.2) * frac, unembedding: (srcArgs.unembeddingLr ?? 0.004) * frac, matrix: (srcArgs.matrixLr ?? 0.02) * frac };
+  const lrs = scaledLrs(srcArgs, frac);
 
   const trainTask = new GSM8K({ split: 'train' }), testTask = new GSM8K({ split: 'test' });
   const questions = src.maxConversations ? Math.min(src.maxConversations, trainTask.size()) : trainTask.size();

@@ -6,29 +6,19 @@
 // full LR, constant then linear to 0 over the last 20%; by default one epoch over the mixture.
 
 import { join } from 'node:path';
-import { parse, num, str, out, emitJson, UserError, type FlagSpec, type Parsed } from '../cli/common.js';
+import { parse, num, out, emitJson, UserError, type FlagSpec, type Parsed } from '../cli/common.js';
+import { SOURCE_FLAGS, firstN, loadSource, parseSource } from './source.js';
 import { Optimizer, lrMultiplier } from './optimizer.js';
-import { checkpointDir, loadModel, parseStage, type CheckpointMeta, type Stage } from './checkpoint.js';
+import { checkpointDir, type CheckpointMeta } from './checkpoint.js';
 import { resumeRun } from './resume.js';
 import { train } from './trainer.js';
 import { bpbOverBatches } from './bpb.js';
 import { ConversationPacker, renderAll, type PackerState } from './chat-data.js';
 import { gradAccumSteps } from './base-train.js';
 import { machinePeakFlops } from './peak.js';
-import { checkTokenizerMatches, tokenizerIdentity } from './tokenizer-identity.js';
-import { loadTokenizer } from '../tokenizer/io.js';
+import { tokenizerIdentity } from './tokenizer-identity.js';
 import { midTrainMixture, midValMixture } from '../tasks/mixtures.js';
-import type { Task } from '../tasks/task.js';
 import { writeReportSection } from '../report/section.js';
-
-/** Flags shared by the chat training stages (mid, SFT, RL): where the model comes from and goes. */
-export const SOURCE_FLAGS: FlagSpec = {
-  source: { type: 'string', short: 'i', help: 'checkpoints to start from: base, mid or sft' },
-  'model-tag': { type: 'string', help: 'tag of the source checkpoint (default: the deepest); the output uses the same tag' },
-  step: { type: 'string', help: 'step of the source checkpoint (default: the latest)' },
-  'resume-from-step': { type: 'string', help: 'continue this stage\'s own killed run from its checkpoint at this step, or `latest`' },
-  'max-conversations': { type: 'string', help: 'use only the first N conversations of the shuffled mixture (quick runs)' },
-};
 
 const FLAGS: FlagSpec = {
   ...SOURCE_FLAGS,
@@ -43,31 +33,6 @@ const FLAGS: FlagSpec = {
   'save-every': { type: 'string', default: '0', help: 'steps between checkpoints (0: only at the end)' },
 };
 
-export interface SourceChoice {
-  source: Stage;
-  tag?: string;
-  step?: number;
-  resume?: number | 'latest';
-  maxConversations?: number;
-}
-
-export function parseSource(p: Parsed, defaultSource: Stage): SourceChoice {
-  const resume = str(p, 'resume-from-step');
-  return {
-    source: parseStage(str(p, 'source') ?? defaultSource),
-    tag: str(p, 'model-tag'),
-    step: p.values.step !== undefined ? num(p, 'step', { min: 0 }) : undefined,
-    resume: resume === undefined ? undefined : resume === 'latest' ? 'latest' : num(p, 'resume-from-step', { min: 0 }),
-    maxConversations: p.values['max-conversations'] !== undefined ? num(p, 'max-conversations', { min: 1 }) : undefined,
-  };
-}
-
-/** The first n examples of a task (the whole task when n is undefined). */
-export function firstN(task: Task, n?: number): Task {
-  if (n === undefined || n >= task.size()) return task;
-  return { name: task.name, size: () => n, get: (i) => task.get(i) };
-}
-
 const numOr = (p: Parsed, name: string, fallback: unknown, float = false): number =>
   p.values[name] !== undefined ? num(p, name, { min: 0, allowFloat: float }) : Number(fallback);
 
@@ -76,10 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = out(p);
   const src = parseSource(p, 'base');
   const t0 = performance.now();
-  const loaded = loadModel(src.source, { tag: src.tag, step: src.step });
-  const tok = loadTokenizer();
-  checkTokenizerMatches(tok, loaded.meta);
-  const baseArgs = loaded.meta.args as Record<string, number>;
+  const { loaded, tok, srcArgs: baseArgs } = loadSource(src);
   const model = loaded.model;
   const config = model.config;
   const T = config.sequenceLen;
