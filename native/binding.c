@@ -335,6 +335,12 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_threads(napi_env env, napi_callback_info info) { (void)info; return dbl(env, nc_threads()); }
+static napi_value js_peak(napi_env env, napi_callback_info info) {
+  (void)info;
+  double r;
+  LOCKED(r = nc_peak_flops());
+  return dbl(env, r);
+}
 static napi_value js_isa(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s; napi_create_string_utf8(env, nc_isa->name, NAPI_AUTO_LENGTH, &s); return s;
@@ -374,7 +380,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     { "relu2Fwd", js_relu2f }, { "relu2Bwd", js_relu2b }, { "softcapFwd", js_softcapf }, { "softcapBwd", js_softcapb },
     { "rmsFwd", js_rmsf }, { "rmsBwd", js_rmsb }, { "rope", js_rope }, { "attFwd", js_attf }, { "attBwd", js_attb },
     { "embFwd", js_embf }, { "embBwd", js_embb }, { "ceFwd", js_cef }, { "ceBwd", js_ceb }, { "adamw", js_adamw },
-    { "threads", js_threads }, { "isa", js_isa }, { "setIsa", js_setisa },
+    { "threads", js_threads }, { "isa", js_isa }, { "setIsa", js_setisa }, { "peakFlops", js_peak },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

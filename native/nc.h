@@ -19,6 +19,7 @@ void nc_lock(void);                   // every entry point that may run parallel
 void nc_unlock(void);
 void nc_parallel(int ntasks, nc_task_fn fn, void *ctx);  // runs fn(ctx, t, thread) for t < ntasks; caller helps
 void nc_pool_shutdown(void);          // joins the workers (env cleanup); a later job restarts them
+double nc_peak_flops(void);           // peak.c: measured float32 FMA FLOP/s of all pool threads
 float *nc_ws(int slot, size_t nfloats);
 void nc_ws_init(void);              // addon load: creates the key whose destructor frees a pool worker's scratch
 void nc_ws_release_thread(int last);  // env cleanup: free this thread's scratch; `last` also deletes the key  // per-OS-thread scratch (64-byte aligned, grows, never shrinks)

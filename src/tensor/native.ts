@@ -36,6 +36,7 @@ export interface NativeAddon {
   ceBwd(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void;
   adamw(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   threads(): number;
+  peakFlops(): number;
   isa(): string;
   setIsa(name: string): string;
 }
@@ -74,6 +75,9 @@ export class NativeBackend implements Backend {
   constructor(readonly addon: NativeAddon) {
     this.threads = addon.threads();
   }
+
+  /** Float32 peak of all threads, timed on an FMA loop (about 0.1 s; best of 3). */
+  measurePeakFlops(): number { return this.addon.peakFlops(); }
 
   /** The instruction set in use: 'avx512', 'avx2' or 'generic'. */
   get isa(): string { return this.addon.isa(); }
