@@ -5,23 +5,9 @@
 // softmaxed and sampled by inverse CDF with one uniform draw. Only the first `vocabSize` columns
 // are real: the model pads its head to a multiple of 64 and the padding is never sampled.
 
-/** A uniform [0, 1) generator. */
-export type Rng = () => number;
+import { seededRng, type Rng } from '../tensor/random.js';
 
-/**
- * mulberry32: a small, fast 32-bit generator, good enough for sampling (period 2^32).
- * The same seed gives the same sequence on every platform.
- */
-export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRng, type Rng };
 
 /**
  * A well-mixed seed for row `row` of a generation seeded with `seed` (splitmix32 finalizer), so

@@ -7,6 +7,7 @@
 import { Tensor, activation, arena, noGrad } from '../tensor/tensor.js';
 import * as op from '../tensor/ops.js';
 import { getBackend } from '../tensor/backends.js';
+import { gaussianRng } from '../tensor/random.js';
 import type { ParamGroup } from '../train/optimizer.js';
 
 export interface GPTConfig {
@@ -35,18 +36,7 @@ export function configFromDepth(depth: number, vocabSize: number, sequenceLen: n
   return { vocabSize, nLayer: depth, nHead, nKvHead, nEmbd, sequenceLen };
 }
 
-/** Seeded normal numbers (mulberry32 + Box-Muller): the same seed gives the same initial weights everywhere. */
-export function gaussianRng(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+export { gaussianRng };
 
 export interface KVCache {
   /** per layer: [B, maxLen, Hkv, D] */

@@ -9,19 +9,9 @@ import { Tensor, arena } from '../../src/tensor/tensor.js';
 import * as op from '../../src/tensor/ops.js';
 import { createBackend, setBackend } from '../../src/tensor/backends.js';
 import type { Backend } from '../../src/tensor/backend.js';
+import { seededRng } from '../../src/tensor/random.js';
 
-// ---- deterministic random numbers (mulberry32)
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(42);
+const rand = seededRng(42);
 const randn = (n: number, s = 1): Float64Array => {
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) x[i] = s * (rand() + rand() + rand() - 1.5) * 2;
