@@ -6,8 +6,11 @@
 // row exactly (its remainder is dropped). Compared with plain concatenation no document is split
 // across rows, so the model never sees a context that started mid-document without its BOS.
 //
-// Position, for exact resumption: documents are read in stream order (epoch, shard, index within
-// shard). Every document before `next` was either used or still sits in the buffer, so the state is
+// Documents are read interleaved across shards (document 0 of every shard, then document 1, ...),
+// because a shard can be one book: reading them one after another would train on one subject at a time.
+//
+// Position, for exact resumption: the stream order is (epoch, index within shard, shard). Every
+// document before `next` was either used or still sits in the buffer, so the state is
 // `next` plus the stream positions still buffered; a resumed loader re-reads that span to refill the
 // same buffer. Same state, same batches.
 
@@ -46,14 +49,17 @@ export function pickBestFit(buffer: readonly { tokens: ArrayLike<number> }[], sp
   return best;
 }
 
-const before = (a: DocPos, b: DocPos) => a.epoch !== b.epoch ? a.epoch < b.epoch : a.shard !== b.shard ? a.shard < b.shard : a.doc < b.doc;
-const same = (a: DocPos, b: DocPos) => a.epoch === b.epoch && a.shard === b.shard && a.doc === b.doc;
+/** stream order: epoch, then document index, then shard (documents are interleaved across shards) */
+const before = (a: DocPos, b: DocPos) => a.epoch !== b.epoch ? a.epoch < b.epoch : a.doc !== b.doc ? a.doc < b.doc : a.shard < b.shard;
 
 export class BestFitLoader {
   private buffer: BufferedDoc[] = [];
   private next: DocPos = { epoch: 0, shard: 0, doc: 0 };
-  private reader: AsyncGenerator<string> | null = null;
-  private readerPos: DocPos | null = null;
+  /** one open reader per shard and the document index it yields next */
+  private readers: (AsyncGenerator<string> | undefined)[] = [];
+  private readerDoc: number[] = [];
+  /** shards that ran out of documents in the current epoch */
+  private done = new Set<number>();
   private restored: LoaderState | null;
   /** wrap around to a new epoch at the end of the last shard (training) or stop (evaluation) */
   private readonly loop: boolean;
@@ -114,40 +120,64 @@ export class BestFitLoader {
     }
   }
 
-  /** Read the document at `next` and advance; wraps to a new epoch after the last shard (if looping). */
+  /**
+   * Read the document at `next` and advance. Documents are interleaved across shards (doc 0 of every
+   * shard, then doc 1 of every shard, ...), so a batch mixes sources even when each shard is one
+   * book; a shard that runs out is skipped, and when all have run out a new epoch starts (if looping).
+   */
   private async readNext(): Promise<BufferedDoc | null> {
-    if (this.exhausted) return null;
-    for (let attempts = 0; attempts <= this.files.length; attempts++) {
-      if (!this.reader || !this.readerPos || !same(this.readerPos, this.next)) await this.openAt(this.next);
-      const r = await this.reader!.next();
-      if (!r.done) {
-        const pos = { ...this.next };
-        this.next.doc++;
-        this.readerPos = { ...this.next };
-        return { pos, tokens: [this.tok.bosId(), ...this.tok.encode(r.value)] };
+    while (!this.exhausted) {
+      if (this.done.size === this.files.length) {
+        if (!this.loop) {
+          this.exhausted = true;
+          return null;
+        }
+        await this.closeReaders();
+        this.next = { epoch: this.next.epoch + 1, shard: 0, doc: 0 };
+        continue;
       }
-      // this shard is finished: move on
-      this.next = this.next.shard + 1 < this.files.length
-        ? { epoch: this.next.epoch, shard: this.next.shard + 1, doc: 0 }
-        : { epoch: this.next.epoch + 1, shard: 0, doc: 0 };
-      this.reader = null;
-      if (this.next.shard === 0 && !this.loop) {
-        this.exhausted = true;
-        return null;
+      const { shard, doc } = this.next;
+      if (!this.done.has(shard)) {
+        const reader = await this.readerAt(shard, doc);
+        const r = await reader.next();
+        if (!r.done) {
+          const pos = { ...this.next };
+          this.readerDoc[shard] = doc + 1;
+          this.advance();
+          return { pos, tokens: [this.tok.bosId(), ...this.tok.encode(r.value)] };
+        }
+        this.done.add(shard);
       }
+      this.advance();
     }
     return null;
   }
 
-  /** Open the shard of `pos` and skip to its document index. */
-  private async openAt(pos: DocPos): Promise<void> {
-    if (this.reader) await this.reader.return(undefined);
-    this.reader = readShard(this.files[pos.shard]);
-    for (let i = 0; i < pos.doc; i++) {
-      const r = await this.reader.next();
-      if (r.done) break;
+  /** Next position in stream order: the next shard, then the next document index. */
+  private advance(): void {
+    this.next = this.next.shard + 1 < this.files.length
+      ? { epoch: this.next.epoch, shard: this.next.shard + 1, doc: this.next.doc }
+      : { epoch: this.next.epoch, shard: 0, doc: this.next.doc + 1 };
+  }
+
+  /** The reader of a shard, positioned at document `doc` (opened and skipped forward if needed). */
+  private async readerAt(shard: number, doc: number): Promise<AsyncGenerator<string>> {
+    let reader = this.readers[shard];
+    if (!reader || this.readerDoc[shard] !== doc) {
+      if (reader) await reader.return(undefined);
+      reader = readShard(this.files[shard]);
+      for (let i = 0; i < doc; i++) if ((await reader.next()).done) break;
+      this.readers[shard] = reader;
+      this.readerDoc[shard] = doc;
     }
-    this.readerPos = { ...pos };
+    return reader;
+  }
+
+  private async closeReaders(): Promise<void> {
+    for (const r of this.readers) if (r) await r.return(undefined);
+    this.readers = [];
+    this.readerDoc = [];
+    this.done.clear();
   }
 
   /** Rebuild the buffer of a saved state by re-reading from its earliest buffered document. */

@@ -72,18 +72,20 @@ export const TIERS: Record<string, Tier> = {
     description: 'the whole pipeline on a 2-core CPU in about 30 minutes: a d4 model (5M parameters) that answers in the chat format',
     stages: pipeline({
       vocab: 4096, maxChars: 20_000_000, depth: 4, headDim: 64, seqLen: 256, rows: 32, batchTokens: 8192,
-      baseSteps: 240, evalEvery: 60, evalTokens: 65_536, coreMaxPerTask: 24, splitTokens: 131_072,
-      midConversations: 6000, midSteps: 60, sftConversations: 1600, sftSteps: 50,
-      evalProblems: 64, evalTokensOut: 128, rlSteps: 8, rlQuestions: 4, rlSamples: 8, rlTokens: 96,
+      baseSteps: 640, evalEvery: 160, evalTokens: 65_536, coreMaxPerTask: 24, splitTokens: 131_072,
+      midConversations: 12_000, midSteps: 150, sftConversations: 3200, sftSteps: 100,
+      evalProblems: 64, evalTokensOut: 128, rlSteps: 12, rlQuestions: 4, rlSamples: 8, rlTokens: 96,
     }),
   },
   cpu: {
     name: 'cpu',
-    description: 'about 3 hours on the same 2-core machine: the best model this CPU makes (d6, 12M parameters, vocab 8192)',
+    // sized from the measured d4/d8 MFU (~50% of 448 GFLOP/s, so d6 should train ~2,300 tokens/s; not yet run): base training
+    // 13M tokens (~95 min), midtraining 3.3M (~25 min), SFT, RL and the evaluations about an hour
+    description: 'about 3 hours on the same 2-core machine: the best model this CPU makes (d6, 17M parameters, vocab 8192)',
     stages: pipeline({
       vocab: 8192, maxChars: 100_000_000, depth: 6, headDim: 64, seqLen: 512, rows: 16, batchTokens: 16_384,
-      baseSteps: 1500, evalEvery: 250, evalTokens: 262_144, coreMaxPerTask: 200, splitTokens: 1_048_576,
-      midConversations: 31_000, midSteps: 250, sftConversations: 20_000, sftSteps: 300,
+      baseSteps: 800, evalEvery: 200, evalTokens: 262_144, coreMaxPerTask: 200, splitTokens: 1_048_576,
+      midConversations: 31_000, midSteps: 200, sftConversations: 20_000, sftSteps: 300,
       evalProblems: 400, evalTokensOut: 256, rlSteps: 60, rlQuestions: 8, rlSamples: 8, rlTokens: 192,
     }),
   },

@@ -58,3 +58,14 @@ test('a restored state gives exactly the batches the original loader gives next'
   }
   assert.ok(a.state().next.epoch >= 1, 'the test should run into the second epoch');
 });
+
+test('documents are interleaved across shards (doc 0 of each shard, then doc 1, ...), short shards skipped', async () => {
+  // shard s holds documents of one letter each: 'a..', 'h..', 'o..' (letters 97 + 7s + i); lengths keep one per row
+  const files = shards([[6, 6, 6], [6], [6, 6]]);
+  const loader = new BestFitLoader(tok, files, 1, 6, { bufferSize: 1, loop: false });
+  const firstLetters: string[] = [];
+  for (let i = 0; i < 6; i++) firstLetters.push(String.fromCharCode((await loader.nextBatch())!.inputs[1]));
+  // stream order: s0d0 s1d0 s2d0 s0d1 s2d1 s0d2
+  assert.deepEqual(firstLetters, ['a', 'h', 'o', 'b', 'p', 'c']);
+  assert.equal(await loader.nextBatch(), null);
+});
