@@ -72,8 +72,10 @@ test('send a message and see the answer stream in', { skip }, async () => {
 test('edit a user turn: the conversation after it is replaced by a new answer', { skip }, async () => {
   await page.locator('.msg.user').first().getByRole('button', { name: 'Edit' }).click();
   await page.fill('.msg.user textarea.edit', 'An edited question');
+  const answered = page.waitForResponse((r) => r.url().endsWith('/chat/completions'));
   await page.getByRole('button', { name: 'Save & submit' }).click();
-  await page.waitForSelector('.msg.assistant.streaming');
+  // wait for the request itself: a short answer can finish before a 'streaming' state is observable
+  await answered;
   await waitIdle();
   assert.equal(await page.locator('.msg').count(), 2);
   assert.equal(await page.locator('.msg.user .body').innerText(), 'An edited question');
@@ -82,8 +84,9 @@ test('edit a user turn: the conversation after it is replaced by a new answer', 
 test('regenerate an assistant turn', { skip }, async () => {
   let requests = 0;
   page.on('request', (r) => { if (r.url().endsWith('/chat/completions')) requests++; });
+  const answered = page.waitForResponse((r) => r.url().endsWith('/chat/completions'));
   await page.locator('.msg.assistant').last().getByRole('button', { name: 'Regenerate' }).click();
-  await page.waitForSelector('.msg.assistant.streaming');
+  await answered;
   await waitIdle();
   assert.equal(requests, 1);
   assert.equal(await page.locator('.msg').count(), 2);
