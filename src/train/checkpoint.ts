@@ -4,7 +4,7 @@
 // file is written to a temp name and renamed; meta is written last, so a checkpoint counts only
 // once all its files are complete: a kill at any moment leaves the previous checkpoint intact.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseDir } from '../data/paths.js';
 import { UserError } from '../cli/common.js';
@@ -63,6 +63,7 @@ const files = (dir: string, step: number) => ({
 /** Save weights, optionally optimizer state, then meta (last: it marks the checkpoint complete). */
 export function saveCheckpoint(dir: string, model: GPT, meta: CheckpointMeta, optimizer?: Optimizer): void {
   mkdirSync(dir, { recursive: true });
+  removeDeadTempFiles(dir);
   const f = files(dir, meta.step);
   const weights = new Map<string, NamedTensor>();
   for (const [name, t] of model.params) weights.set(name, { shape: t.shape, data: t.data });
@@ -73,6 +74,19 @@ export function saveCheckpoint(dir: string, model: GPT, meta: CheckpointMeta, op
   }
   saveSafetensors(f.model, weights, { format: 'nanochat-ts', step: String(meta.step), config: JSON.stringify(meta.modelConfig) });
   writeFileAtomic(f.meta, [JSON.stringify(meta, null, 2) + '\n']);
+}
+
+/** Temp files (`<name>.tmp-<pid>`) left by a writer that was killed mid-write: no process finishes them. */
+function removeDeadTempFiles(dir: string): void {
+  for (const n of readdirSync(dir)) {
+    const m = /\.tmp-(\d+)$/.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0); // still running: leave it
+    } catch {
+      rmSync(join(dir, n), { force: true });
+    }
+  }
 }
 
 /** Steps with a complete checkpoint (meta and model present), ascending. */

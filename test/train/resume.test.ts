@@ -50,7 +50,7 @@ test('resume after kill -9 reproduces the uninterrupted run exactly', async () =
   const before = readMetrics(ckdir).filter((r) => r.loss !== undefined).length;
   assert.ok(before < 30, `the process should have been killed mid-run (it logged ${before} steps)`);
   // no temp file was promoted to a checkpoint name half-written: every meta has its model
-  for (const f of readdirSync(ckdir).filter((n) => n.startsWith('meta_'))) assert.ok(existsSync(join(ckdir, f.replace('meta_', 'model_').replace('.json', '.safetensors'))));
+  for (const f of readdirSync(ckdir).filter((n) => /^meta_\d+\.json$/.test(n))) assert.ok(existsSync(join(ckdir, f.replace('meta_', 'model_').replace('.json', '.safetensors'))), `${f} has no weights file`);
 
   // 3. resume from the latest complete checkpoint and finish
   const resumed = spawnSync(process.execPath, [child, ...flags(dataDir), '--resume-from-step', 'latest'], { env: env('killed'), encoding: 'utf8' });
@@ -58,6 +58,7 @@ test('resume after kill -9 reproduces the uninterrupted run exactly', async () =
   const from = Number(/resuming .* from step (\d+)/.exec(resumed.stderr)?.[1]);
   assert.ok(from >= 10 && from < 30, `resumed from step ${from}`);
   const got = readMetrics(ckdir).filter((r) => r.loss !== undefined);
+  assert.deepEqual(readdirSync(ckdir).filter((n) => n.includes('.tmp-')), [], 'temp files of the killed writer are cleaned up by the next save');
   assert.equal(got.length, 30, 'metrics after the resume cover every step once');
   for (let s = from; s < 30; s++) assert.equal(got[s].loss, want[s].loss, `loss at step ${s + 1} differs after resuming from ${from}`);
 });
