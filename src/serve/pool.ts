@@ -8,8 +8,7 @@
 // free again within one decode step. A crashed worker fails its request (500) and is restarted.
 
 import { Worker } from 'node:worker_threads';
-import type { Message } from '../chat/conversation.js';
-import type { JobRequest, WorkerConfig, WorkerEvent } from './protocol.js';
+import type { JobRequest, JobSpec, WorkerConfig, WorkerEvent } from './protocol.js';
 import { RequestError } from './validate.js';
 import { getBackend } from '../tensor/backends.js';
 
@@ -23,15 +22,7 @@ export interface ModelInfo {
   numParams: number;
 }
 
-export interface JobSpec {
-  kind: 'chat' | 'completion';
-  messages?: Message[];
-  text?: string;
-  temperature: number;
-  topK: number;
-  maxTokens: number;
-  seed: number;
-}
+export type { JobSpec };
 
 /** Callbacks for one request; exactly one of onDone/onError ends it (none after cancel()). */
 export interface JobHandlers {

@@ -16,10 +16,8 @@ export interface WorkerConfig {
   tokenDelayMs: number;
 }
 
-export interface JobRequest {
-  type: 'job';
-  id: number;
-  /** chat: render `messages` (chat format, or plain text for a base model); completion: bos + text */
+/** What to generate. chat: render `messages` (chat format, or plain text for a base model); completion: bos + text */
+export interface JobSpec {
   kind: 'chat' | 'completion';
   messages?: Message[];
   text?: string;
@@ -27,6 +25,11 @@ export interface JobRequest {
   topK: number;
   maxTokens: number;
   seed: number;
+}
+
+export interface JobRequest extends JobSpec {
+  type: 'job';
+  id: number;
   /** Int32Array(1) over a SharedArrayBuffer: set to 1 to cancel */
   cancel: SharedArrayBuffer;
 }
