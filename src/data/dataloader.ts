@@ -50,6 +50,31 @@ export function pickBestFit(buffer: readonly { tokens: ArrayLike<number> }[], sp
 }
 
 /** stream order: epoch, then document index, then shard (documents are interleaved across shards) */
+/**
+ * Fill B rows of T+1 tokens best-fit from `buffer` (documents are removed as they are used; `refill`
+ * tops it up). Inputs are each row's first T tokens, targets its last T. When the buffer runs dry,
+ * returns the rows completed so far (fewer than B, with `B` set), or null if none.
+ */
+export async function packRows(buffer: { tokens: ArrayLike<number> }[], B: number, T: number, refill: () => Promise<void> | void): Promise<{ inputs: Int32Array; targets: Int32Array; B?: number } | null> {
+  const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
+  const row: number[] = [];
+  for (let b = 0; b < B; b++) {
+    row.length = 0;
+    while (row.length < T + 1) {
+      await refill();
+      if (buffer.length === 0) return b === 0 ? null : { inputs: inputs.slice(0, b * T), targets: targets.slice(0, b * T), B: b };
+      const space = T + 1 - row.length;
+      const [doc] = buffer.splice(pickBestFit(buffer, space), 1);
+      for (let i = 0; i < Math.min(doc.tokens.length, space); i++) row.push(doc.tokens[i]);
+    }
+    for (let t = 0; t < T; t++) {
+      inputs[b * T + t] = row[t];
+      targets[b * T + t] = row[t + 1];
+    }
+  }
+  return { inputs, targets };
+}
+
 const before = (a: DocPos, b: DocPos) => a.epoch !== b.epoch ? a.epoch < b.epoch : a.doc !== b.doc ? a.doc < b.doc : a.shard < b.shard;
 
 export class BestFitLoader {
@@ -91,24 +116,7 @@ export class BestFitLoader {
    */
   async nextBatch(): Promise<{ inputs: Int32Array; targets: Int32Array; B?: number } | null> {
     if (this.restored) await this.restore(this.restored);
-    const { B, T } = this;
-    const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
-    const row: number[] = [];
-    for (let b = 0; b < B; b++) {
-      row.length = 0;
-      while (row.length < T + 1) {
-        await this.fill();
-        if (this.buffer.length === 0) return b === 0 ? null : { inputs: inputs.slice(0, b * T), targets: targets.slice(0, b * T), B: b };
-        const space = T + 1 - row.length;
-        const [doc] = this.buffer.splice(pickBestFit(this.buffer, space), 1);
-        for (let i = 0; i < Math.min(doc.tokens.length, space); i++) row.push(doc.tokens[i]);
-      }
-      for (let t = 0; t < T; t++) {
-        inputs[b * T + t] = row[t];
-        targets[b * T + t] = row[t + 1];
-      }
-    }
-    return { inputs, targets };
+    return packRows(this.buffer, this.B, this.T, () => this.fill());
   }
 
   /** Top the buffer up to bufferSize documents from the stream. */

@@ -9,7 +9,7 @@ import type { Conversation } from '../chat/conversation.js';
 import { renderConversation } from '../chat/render.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import type { Task } from '../tasks/task.js';
-import { pickBestFit } from '../data/dataloader.js';
+import { packRows } from '../data/dataloader.js';
 import type { Batch } from './trainer.js';
 
 /** Render every conversation of a task (ids only, cropped to maxTokens). */
@@ -67,25 +67,10 @@ export class ConversationPacker {
     }
   }
 
-  nextBatch(): Batch | null {
-    const { B, T } = this;
-    const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
-    const row: number[] = [];
-    for (let b = 0; b < B; b++) {
-      row.length = 0;
-      while (row.length < T + 1) {
-        this.fill();
-        // a non-looping packer that runs dry returns the rows it completed (evaluation), then null
-        if (this.buffer.length === 0) return b === 0 ? null : { inputs: inputs.slice(0, b * T), targets: targets.slice(0, b * T), B: b, T };
-        const [doc] = this.buffer.splice(pickBestFit(this.buffer, T + 1 - row.length), 1);
-        for (let i = 0; i < doc.tokens.length && row.length < T + 1; i++) row.push(doc.tokens[i]);
-      }
-      for (let t = 0; t < T; t++) {
-        inputs[b * T + t] = row[t];
-        targets[b * T + t] = row[t + 1];
-      }
-    }
-    return { inputs, targets };
+  /** B packed rows; a non-looping packer that runs dry returns the rows it completed (evaluation), then null. */
+  async nextBatch(): Promise<Batch | null> {
+    const batch = await packRows(this.buffer, this.B, this.T, () => this.fill());
+    return batch && { T: this.T, ...batch };
   }
 }
 

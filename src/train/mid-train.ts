@@ -80,13 +80,13 @@ export async function run(argv: string[]): Promise<number> {
   const evalEvery = num(p, 'eval-every', { min: 0 });
   const res = await train({
     model, optimizer: opt, dir, numIterations: iterations, gradAccum, B, T, startStep,
-    nextBatch: async () => packer.nextBatch()!,
+    nextBatch: async () => (await packer.nextBatch())!,
     loaderState: () => packer.state(),
     lrMultiplier: (s) => lrMultiplier(s, iterations, 0.2),
     evalEvery: evalEvery > 0 ? evalEvery : iterations,
     evaluate: async () => {
       const valPacker = new ConversationPacker(valDocs, B, T, { loop: false });
-      const { bpb } = await bpbOverBatches(model, tok, () => { const b = valPacker.nextBatch(); return b && { B, T, ...b }; }, evalTokens);
+      const { bpb } = await bpbOverBatches(model, tok, async () => { const b = await valPacker.nextBatch(); return b && { B, ...b }; }, evalTokens);
       return { val_bpb: bpb };
     },
     sampleEvery: 0,
