@@ -13,7 +13,6 @@ import { Optimizer } from '../../src/train/optimizer.js';
 import { sftBatch } from '../../src/train/chat-data.js';
 import { renderConversation, renderForCompletion, type Conversation } from '../../src/chat/render.js';
 import { arena } from '../../src/tensor/tensor.js';
-import { greedyContinue } from '../../src/train/samples.js';
 import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 
 const tok = new ByteTokenizer();
@@ -78,7 +77,6 @@ function greedyFrom(model: GPT, prompt: number[], n: number): string {
   }
   return tok.decode(out.filter((t) => t < 256)) + (out.at(-1) === tok.specialId('<|assistant_end|>') ? '<end>' : '');
 }
-void greedyContinue;
 
 const mirror = process.env.NANOCHAT_DATA_MIRROR;
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
