@@ -79,14 +79,15 @@ export const TIERS: Record<string, Tier> = {
   },
   cpu: {
     name: 'cpu',
-    // sized from the measured d4/d8 MFU (~50% of 448 GFLOP/s, so d6 should train ~2,300 tokens/s; not yet run): base training
-    // 13M tokens (~95 min), midtraining 3.3M (~25 min), SFT, RL and the evaluations about an hour
-    description: 'about 3 hours on the same 2-core machine: the best model this CPU makes (d6, 17M parameters, vocab 8192)',
+    // sized from a measured d6 rate of ~2,500 tokens/s (MFU ~58% of 448 GFLOP/s, 2-core EPYC): base training 9.8M
+    // tokens (~66 min), midtraining 2.5M (~17 min), SFT ~13 min, RL ~15 min, the evaluations ~25 min. Sized to
+    // finish inside a 3-hour working session with room to spare; `--depth` and the step counts are the dials.
+    description: 'about 2.5 hours on the same 2-core machine: the best model this CPU makes in that time (d6, 17M parameters, vocab 8192)',
     stages: pipeline({
       vocab: 8192, maxChars: 100_000_000, depth: 6, headDim: 64, seqLen: 512, rows: 16, batchTokens: 16_384,
-      baseSteps: 800, evalEvery: 200, evalTokens: 262_144, coreMaxPerTask: 200, splitTokens: 1_048_576,
-      midConversations: 31_000, midSteps: 200, sftConversations: 20_000, sftSteps: 300,
-      evalProblems: 400, evalTokensOut: 256, rlSteps: 60, rlQuestions: 8, rlSamples: 8, rlTokens: 192,
+      baseSteps: 600, evalEvery: 150, evalTokens: 262_144, coreMaxPerTask: 100, splitTokens: 524_288,
+      midConversations: 31_000, midSteps: 150, sftConversations: 20_000, sftSteps: 200,
+      evalProblems: 200, evalTokensOut: 192, rlSteps: 40, rlQuestions: 8, rlSamples: 8, rlTokens: 160,
     }),
   },
   d20: {
