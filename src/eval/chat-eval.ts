@@ -33,6 +33,7 @@ import { checkTokenizerMatches } from '../train/tokenizer-identity.js';
 import { evaluateCategorical } from './categorical.js';
 import { evaluateHumanEval, humanEvalConversation, loadHumanEval } from './humaneval.js';
 import { runPython } from './sandbox.js';
+import { chatSamples, samplesMarkdown, SAMPLE_PROMPTS } from './chat-samples.js';
 
 export const ALL_CHAT_TASKS = [...CHAT_EVAL_TASKS, 'HumanEval'] as const;
 export type ChatTaskName = (typeof ALL_CHAT_TASKS)[number];
@@ -243,6 +244,7 @@ const FLAGS: FlagSpec = {
   'model-tag': { type: 'string', help: 'checkpoint tag (default: the deepest)' },
   step: { type: 'string', help: 'checkpoint step (default: the latest)' },
   'data-dir': { type: 'string', help: 'folder holding the task data sets (default: $NANOCHAT_BASE_DIR/data)' },
+  samples: { type: 'string', default: String(SAMPLE_PROMPTS.length), help: `sample conversations for the report: the first N of ${SAMPLE_PROMPTS.length} fixed prompts, answered greedily (0: none)` },
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -253,6 +255,7 @@ export async function run(argv: string[]): Promise<number> {
   const stage = parseStage(source);
   if (stage === 'base') throw new UserError('chat-eval evaluates chat models (-i mid, sft or rl); for a base model run `nanochat base-eval`');
   const tasks = parseTaskList(str(p, 'task'));
+  const sampleCount = num(p, 'samples', { min: 0, max: SAMPLE_PROMPTS.length });
   const opts = {
     tasks,
     maxProblems: p.values['max-problems'] !== undefined ? num(p, 'max-problems', { min: 1 }) : undefined,
@@ -275,6 +278,8 @@ export async function run(argv: string[]): Promise<number> {
   for (const line of table) log(line);
   const cc = chatCore(results);
   log(`ChatCORE: ${Number.isFinite(cc) ? cc.toFixed(4) : 'n/a'} (mean centered accuracy over ${results.length} of ${ALL_CHAT_TASKS.length} tasks)`);
+  const samples = chatSamples(new Engine(model, tok), sampleCount, opts.maxNewTokens);
+  for (const s of samples) log(`\nUser: ${s.prompt}\nAssistant: ${s.answer}`);
 
   const dir = join(baseDir(), 'chat_eval');
   mkdirSync(dir, { recursive: true });
@@ -292,6 +297,7 @@ export async function run(argv: string[]): Promise<number> {
     `## Chat evaluation ${stage}`, '', `checkpoint: ${stage}/${tag} step ${step}`, '', settings, '',
     ...table, '',
     `ChatCORE is the mean centered accuracy over the ${results.length} task${results.length === 1 ? '' : 's'} above (baseline 0.25 for ARC and MMLU, 0 for the rest).`, '',
+    ...(samples.length ? ['### Sample conversations (greedy)', '', ...samplesMarkdown(samples)] : []),
   ].join('\n'));
 
   emitJson(p, {
@@ -299,6 +305,7 @@ export async function run(argv: string[]): Promise<number> {
     chatcore: Number.isFinite(cc) ? cc : null,
     chatcore_tasks: results.length,
     results,
+    samples,
     csv: csvPath,
     settings: { maxProblems: opts.maxProblems ?? null, numSamples: opts.numSamples, temperature: opts.temperature, topK: opts.topK ?? null, maxNewTokens: opts.maxNewTokens, seed: opts.seed },
   });

@@ -161,6 +161,10 @@ test('chat-eval end to end: letter accuracy = share of gold A, generative tasks 
   const section = readFileSync(join(base, 'report', 'chat-evaluation-sft.md'), 'utf8');
   assert.match(section, /## Chat evaluation sft/);
   assert.match(section, /\| GSM8K \| 0\/24 \|/);
+  // the sample conversations: this model ends its turn at once, so every answer is empty
+  assert.equal(j.samples.length, 5);
+  for (const s of j.samples) assert.deepEqual([s.answer, s.finish], ['', 'stop']);
+  assert.match(section, /### Sample conversations \(greedy\)\n\n```\nUser:\n {2}Hi! Who are you\?\nAssistant:\n {2}\n```/);
   const summary = JSON.parse(readFileSync(join(base, 'report', 'summary.json'), 'utf8'));
   assert.equal(summary.metrics.SFT['ARC-Easy'], byTask['ARC-Easy'].accuracy);
   // 5 of the 6 tasks ran: the summary table's ChatCORE (all six tasks) stays empty; the run's own section has it
