@@ -26,6 +26,8 @@ export interface EngineModel {
   newCache(batch: number, maxLen: number): KVCache;
   /** feed ids [B, T] after the cache's positions; logits of each row's last position, [B, vocabPadded] */
   forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Float32Array;
+  /** one token for each of several sequences with their own batch-1 caches (decode-batch.ts); optional */
+  forwardDecode?(ids: Int32Array, caches: readonly KVCache[]): Float32Array;
 }
 
 /** Why a row stopped: its own end token, the max-tokens budget, or the model's context length. */
@@ -99,15 +101,11 @@ export class Engine {
   }
 
   /**
-   * Generate from one prompt; yields one Step per decode step until every row has finished.
-   * Stop early by leaving the loop (the generator is then closed and nothing else runs).
+   * Check a prompt and work out how many tokens may follow it: maxTokens, or less when the context
+   * runs out first, and the reason a row that uses them all will give ('length' or 'context').
    */
-  *generate(prompt: ArrayLike<number>, opts: GenerateOptions = {}): Generator<Step, void, undefined> {
-    const n = opts.numSamples ?? 1;
-    const temperature = opts.temperature ?? 1.0;
-    const seed = opts.seed ?? 42;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`numSamples must be a positive integer, got ${n}`);
-    if (opts.maxTokens !== undefined && (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 1)) throw new Error(`maxTokens must be a positive integer, got ${opts.maxTokens}`);
+  budget(prompt: ArrayLike<number>, maxTokens: number | undefined): { budget: number; budgetReason: FinishReason } {
+    if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) throw new Error(`maxTokens must be a positive integer, got ${maxTokens}`);
     if (prompt.length === 0) throw new ContextError('the prompt is empty: it needs at least <|bos|>');
     const V = this.model.config.vocabSize;
     for (let i = 0; i < prompt.length; i++) {
@@ -117,8 +115,20 @@ export class Engine {
     if (room === 0) {
       throw new ContextError(`the prompt is ${prompt.length} tokens and the model's context is ${this.contextLength}: nothing can be generated; shorten the conversation`);
     }
-    const budget = Math.min(opts.maxTokens ?? room, room);
-    const budgetReason: FinishReason = opts.maxTokens !== undefined && opts.maxTokens <= room ? 'length' : 'context';
+    return { budget: Math.min(maxTokens ?? room, room), budgetReason: maxTokens !== undefined && maxTokens <= room ? 'length' : 'context' };
+  }
+
+  /**
+   * Generate from one prompt; yields one Step per decode step until every row has finished.
+   * Stop early by leaving the loop (the generator is then closed and nothing else runs).
+   */
+  *generate(prompt: ArrayLike<number>, opts: GenerateOptions = {}): Generator<Step, void, undefined> {
+    const n = opts.numSamples ?? 1;
+    const temperature = opts.temperature ?? 1.0;
+    const seed = opts.seed ?? 42;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`numSamples must be a positive integer, got ${n}`);
+    const { budget, budgetReason } = this.budget(prompt, opts.maxTokens);
+    const V = this.model.config.vocabSize;
 
     // 1. prefill once; the cache holds the prompt plus every fed token (the last sampled one is never fed)
     const cacheLen = prompt.length + budget;

@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, num, str, emitJson, type FlagSpec } from '../cli/common.js';
+import { parse, num, str, emitJson, UserError, type FlagSpec } from '../cli/common.js';
 import { GPT, configFromDepth } from '../model/gpt.js';
 import { getBackend } from '../tensor/backends.js';
 import { machinePeakFlops } from '../train/peak.js';
@@ -31,6 +31,7 @@ const FLAGS: FlagSpec = {
   duration: { type: 'string', default: '60', help: 'seconds the load test runs (0 skips it)' },
   'max-tokens': { type: 'string', default: '64', help: 'max tokens per load-test request' },
   workers: { type: 'string', default: '1', help: 'server model workers in the load test' },
+  batch: { type: 'string', default: '1,8', help: 'requests a worker decodes together in the load test; a list runs the test once per value, the first is the peer of the others' },
   depths: { type: 'string', default: '4,8', help: 'model depths for the single-stream decode test (empty skips it)' },
   'decode-tokens': { type: 'string', default: '128', help: 'decode steps timed per depth' },
   source: { type: 'string', short: 'i', help: 'serve this checkpoint stage (base|mid|sft|rl) in the load test instead of a random d4' },
@@ -97,6 +98,7 @@ interface LoadResult {
   duration_s: number;
   model: string;
   workers: number;
+  batch: number;
   requests_completed: number;
   errors: number;
   error_samples: string[];
@@ -129,11 +131,11 @@ function tempModelDir(): string {
   return dir;
 }
 
-async function loadBench(o: { clients: number; durationS: number; maxTokens: number; workers: number; source?: string }, say: (s: string) => void): Promise<LoadResult> {
+async function loadBench(o: { clients: number; durationS: number; maxTokens: number; workers: number; batch: number; source?: string }, say: (s: string) => void): Promise<LoadResult> {
   const prevBase = process.env.NANOCHAT_BASE_DIR;
   const tmp = o.source ? undefined : tempModelDir();
-  const server = await startServer({ source: o.source ?? 'sft', workers: o.workers, maxQueue: o.clients }, '127.0.0.1', 0);
-  say(`  load: ${o.clients} streaming clients for ${o.durationS} s on ${server.info.modelId} (${o.workers} worker${o.workers > 1 ? 's' : ''}, max_tokens ${o.maxTokens})`);
+  const server = await startServer({ source: o.source ?? 'sft', workers: o.workers, batch: o.batch, maxQueue: o.clients }, '127.0.0.1', 0);
+  say(`  load: ${o.clients} streaming clients for ${o.durationS} s on ${server.info.modelId} (${o.workers} worker${o.workers > 1 ? 's' : ''}, batch ${o.batch}, max_tokens ${o.maxTokens})`);
   const ttft: number[] = [];
   const streamTps: number[] = [];
   const errors: string[] = [];
@@ -194,7 +196,7 @@ async function loadBench(o: { clients: number; durationS: number; maxTokens: num
   if (prevBase === undefined) delete process.env.NANOCHAT_BASE_DIR;
   else process.env.NANOCHAT_BASE_DIR = prevBase;
   return {
-    clients: o.clients, duration_s: wall, model: server.info.modelId, workers: o.workers,
+    clients: o.clients, duration_s: wall, model: server.info.modelId, workers: o.workers, batch: o.batch,
     requests_completed: completed, errors: errors.length, error_samples: [...new Set(errors)].slice(0, 3),
     ttft_ms_p50: pct(ttft, 0.5), ttft_ms_p99: pct(ttft, 0.99), stream_tokens_per_sec_p50: pct(streamTps, 0.5),
     total_tokens_per_sec: tokens / wall, tokens,
@@ -216,10 +218,19 @@ export async function run(argv: string[]): Promise<void> {
     say(`  decode d${d}: ${r.tokens_per_sec.toFixed(1)} tok/s (${r.ms_per_token.toFixed(2)} ms/token), ${(r.flops_per_token / 1e6).toFixed(1)} MFLOP/token -> ${r.gflops.toFixed(1)} GFLOP/s (${(100 * r.flops_utilization).toFixed(1)}% of peak), weights ${r.weight_gb_per_sec.toFixed(1)} GB/s, ${(100 * r.overhead_share).toFixed(1)}% of the step outside the forward`);
   }
   const durationS = num(p, 'duration', { min: 0, allowFloat: true });
-  let load: LoadResult | null = null;
+  const batches = String(p.values.batch ?? '1').split(',').filter(Boolean).map((b) => {
+    const n = Number(b);
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new UserError(`--batch takes whole numbers from 1 to 256 separated by commas, got '${p.values.batch}'`);
+    return n;
+  });
+  const load: LoadResult[] = [];
   if (durationS > 0) {
-    load = await loadBench({ clients: num(p, 'clients', { min: 1, max: 1024 }), durationS, maxTokens: num(p, 'max-tokens', { min: 1, max: 4096 }), workers: num(p, 'workers', { min: 1, max: 64 }), source: str(p, 'source') }, say);
-    say(`  load: ${load.requests_completed} requests, ${load.errors} errors${load.errors ? ` (${load.error_samples.join(' | ')})` : ''}; time to first token p50 ${load.ttft_ms_p50.toFixed(0)} ms, p99 ${load.ttft_ms_p99.toFixed(0)} ms; per stream ${load.stream_tokens_per_sec_p50.toFixed(1)} tok/s (p50); total ${load.total_tokens_per_sec.toFixed(1)} tok/s`);
+    for (const batch of batches) {
+      const r = await loadBench({ clients: num(p, 'clients', { min: 1, max: 1024 }), durationS, maxTokens: num(p, 'max-tokens', { min: 1, max: 4096 }), workers: num(p, 'workers', { min: 1, max: 64 }), batch, source: str(p, 'source') }, say);
+      load.push(r);
+      const vsPeer = load.length > 1 ? `; ${(r.total_tokens_per_sec / load[0].total_tokens_per_sec).toFixed(2)}x the total of batch ${load[0].batch}` : '';
+      say(`  load, batch ${batch}: ${r.requests_completed} requests, ${r.errors} errors${r.errors ? ` (${r.error_samples.join(' | ')})` : ''}; time to first token p50 ${r.ttft_ms_p50.toFixed(0)} ms, p99 ${r.ttft_ms_p99.toFixed(0)} ms; per stream ${r.stream_tokens_per_sec_p50.toFixed(1)} tok/s (p50); total ${r.total_tokens_per_sec.toFixed(1)} tok/s${vsPeer}`);
+    }
   }
   emitJson(p, { name: 'serve', backend: be.name, threads: be.threads, peak_gflops: peak.flops / 1e9, decode, load });
 }

@@ -1,7 +1,7 @@
 // `nanochat serve`: the chat page and the HTTP API (SPEC section 9; routes in server.ts).
 //
 //   nanochat serve                      sft model on http://127.0.0.1:8000
-//   nanochat serve -i rl --workers 2 --port 9000
+//   nanochat serve -i rl --workers 2 --batch 16 --port 9000
 //
 // It listens only after every worker has loaded the model; Ctrl-C (or SIGTERM) stops it cleanly.
 
@@ -14,7 +14,8 @@ const FLAGS: FlagSpec = {
   step: { type: 'string', help: 'checkpoint step (default: the latest)' },
   host: { type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 exposes it to the network)' },
   port: { type: 'string', short: 'p', default: '8000', help: 'port (0 picks a free one)' },
-  workers: { type: 'string', default: '1', help: 'model replicas, each in its own worker thread, one request at a time each' },
+  workers: { type: 'string', default: '1', help: 'model replicas, each in its own worker thread' },
+  batch: { type: 'string', default: '8', help: 'requests each worker decodes together, one batched forward per token (1: one at a time)' },
   queue: { type: 'string', default: '32', help: 'requests that may wait for a worker; beyond that 429 with Retry-After' },
   temperature: { type: 'string', short: 't', default: '0.8', help: 'default temperature when a request gives none' },
   'top-k': { type: 'string', short: 'k', default: '50', help: 'default top-k when a request gives none' },
@@ -31,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     tag: str(p, 'model-tag'),
     step: stepFlag === undefined ? undefined : num(p, 'step', { min: 0 }),
     workers: num(p, 'workers', { min: 1, max: 64 }),
+    batch: num(p, 'batch', { min: 1, max: 256 }),
     maxQueue: num(p, 'queue', { min: 0, max: 100000 }),
     tokenDelayMs: num(p, 'token-delay-ms', { min: 0, max: 10000 }),
     defaults: {
@@ -52,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UserError(err.message);
   }
   say(`nanochat serve: ${s.info.modelId} (context ${s.info.contextLength} tokens) at ${s.url}/  (API: ${s.url}/v1)`);
-  emitJson(p, { url: s.url, model: s.info.modelId, workers: opts.workers });
+  emitJson(p, { url: s.url, model: s.info.modelId, workers: opts.workers, batch: opts.batch });
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

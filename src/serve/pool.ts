@@ -1,7 +1,7 @@
 // The model workers and the bounded queue in front of them.
 //
-// N workers (`--workers`), each a worker thread with its own model replica, run one generation at
-// a time. A request takes a free worker, or waits in a FIFO queue of at most `maxQueue` requests;
+// N workers (`--workers`), each a worker thread with its own model replica, decode up to `batch`
+// generations at a time together (`--batch`). A request takes a worker with a free place, or waits in a FIFO queue of at most `maxQueue` requests;
 // past that it is refused at once (429 with Retry-After), and while no worker is ready (loading,
 // or all crashed) requests are refused with 503. A cancelled request leaves the queue, or, when it
 // is running, sets its worker's cancel flag, which the worker reads between tokens: the worker is
@@ -48,7 +48,8 @@ interface Slot {
   index: number;
   worker: Worker;
   ready: boolean;
-  job: Job | null;
+  /** the jobs this worker is decoding, at most cfg.batch */
+  jobs: Map<number, Job>;
 }
 
 const RESTART_DELAY_MS = 1000;
@@ -76,9 +77,9 @@ export class WorkerPool {
 
   private spawn(index: number): Promise<void> {
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: { source: this.cfg.source, tag: this.cfg.tag, step: this.cfg.step, tokenDelayMs: this.cfg.tokenDelayMs } satisfies WorkerConfig,
+      workerData: { source: this.cfg.source, tag: this.cfg.tag, step: this.cfg.step, batch: this.cfg.batch, tokenDelayMs: this.cfg.tokenDelayMs } satisfies WorkerConfig,
     });
-    const slot: Slot = { index, worker, ready: false, job: null };
+    const slot: Slot = { index, worker, ready: false, jobs: new Map() };
     this.slots[index] = slot;
     return new Promise((resolve, reject) => {
       let started = false;
@@ -99,9 +100,10 @@ export class WorkerPool {
       });
       worker.on('exit', (code) => {
         slot.ready = false;
-        const job = slot.job;
-        slot.job = null;
-        if (job && !job.closed) {
+        const jobs = [...slot.jobs.values()];
+        slot.jobs.clear();
+        for (const job of jobs) {
+          if (job.closed) continue;
           job.closed = true;
           job.handlers.onError(500, `the model worker stopped (exit code ${code}) during this request; it is being restarted`, null);
         }
@@ -113,10 +115,10 @@ export class WorkerPool {
   }
 
   private onEvent(slot: Slot, e: Exclude<WorkerEvent, { type: 'ready' | 'fatal' }>): void {
-    const job = slot.job;
-    if (!job || job.id !== e.id) return;
+    const job = slot.jobs.get(e.id);
+    if (!job) return;
     const finished = e.type === 'done' || e.type === 'error';
-    if (finished) slot.job = null;
+    if (finished) slot.jobs.delete(e.id);
     if (!job.closed) {
       if (e.type === 'start') job.handlers.onStart(e.promptTokens, slot.index);
       else if (e.type === 'token') job.handlers.onToken(e.text);
@@ -131,7 +133,7 @@ export class WorkerPool {
     if (this.closing || !this.slots.some((s) => s.ready)) {
       throw new RequestError(503, 'no model worker is ready (still loading or restarting); retry shortly', null, 'server_error');
     }
-    const free = this.slots.some((s) => s.ready && !s.job);
+    const free = this.slots.some((s) => s.ready && s.jobs.size < this.cfg.batch);
     if (!free && this.queue.length >= this.cfg.maxQueue) {
       throw new RequestError(429, `the server is busy: ${this.busy()} requests running and ${this.queue.length} waiting (queue limit ${this.cfg.maxQueue}); retry shortly`, null, 'rate_limit_error');
     }
@@ -152,13 +154,19 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (!slot || !slot.ready || slot.job) continue;
-      const job = this.queue.shift();
-      if (!job) return;
-      slot.job = job;
+    // fill the least busy worker first, so two workers share a load instead of one batching it all
+    for (;;) {
+      if (this.queue.length === 0) return;
+      let best: Slot | undefined;
+      for (const slot of this.slots) {
+        if (!slot || !slot.ready || slot.jobs.size >= this.cfg.batch) continue;
+        if (!best || slot.jobs.size < best.jobs.size) best = slot;
+      }
+      if (!best) return;
+      const job = this.queue.shift()!;
+      best.jobs.set(job.id, job);
       const msg: JobRequest = { type: 'job', id: job.id, ...job.spec, cancel: job.cancel };
-      slot.worker.postMessage(msg);
+      best.worker.postMessage(msg);
     }
   }
 
@@ -173,11 +181,11 @@ export class WorkerPool {
   }
 
   busy(): number {
-    return this.slots.filter((s) => s && s.job).length;
+    return this.slots.reduce((n, s) => n + (s ? s.jobs.size : 0), 0);
   }
 
-  stats(): { workers: number; ready: number; busy: number; queued: number; maxQueue: number } {
-    return { workers: this.cfg.workers, ready: this.slots.filter((s) => s && s.ready).length, busy: this.busy(), queued: this.queue.length, maxQueue: this.cfg.maxQueue };
+  stats(): { workers: number; batch: number; ready: number; busy: number; queued: number; maxQueue: number } {
+    return { workers: this.cfg.workers, batch: this.cfg.batch, ready: this.slots.filter((s) => s && s.ready).length, busy: this.busy(), queued: this.queue.length, maxQueue: this.cfg.maxQueue };
   }
 
   async close(): Promise<void> {

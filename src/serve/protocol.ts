@@ -1,7 +1,7 @@
 // Messages between the HTTP thread and the model workers (worker_threads).
 //
-// The main thread only does HTTP; each worker loads its own model replica and runs one generation
-// at a time. Cancellation uses a shared Int32Array per job: the worker's decode loop is synchronous
+// The main thread only does HTTP; each worker loads its own model replica and decodes up to `batch`
+// generations at a time, together (continuous batching). Cancellation uses a shared Int32Array per job: the worker's decode loop is synchronous
 // (it cannot read messages mid-generation), so it checks the flag between tokens, and a disconnect
 // frees the worker within one decode step.
 
@@ -12,7 +12,9 @@ export interface WorkerConfig {
   source: string;
   tag?: string;
   step?: number;
-  /** test/demo throttle: wait this long after every token (cancellable); 0 in normal use */
+  /** most jobs a worker decodes together (continuous batching); 1 = one at a time */
+  batch: number;
+  /** test/demo throttle: wait this long after every decode step (cancellable); 0 in normal use */
   tokenDelayMs: number;
 }
 

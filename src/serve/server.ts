@@ -23,6 +23,8 @@ export interface ServeOptions {
   tag?: string;
   step?: number;
   workers: number;
+  /** requests each worker decodes together (continuous batching); 1 = one at a time */
+  batch: number;
   /** requests that may wait for a worker; more are refused with 429 */
   maxQueue: number;
   /** per-token throttle (ms) for tests and demos; 0 normally */
@@ -45,7 +47,7 @@ export interface RunningServer {
 
 /** Start the workers (waits for the model to load), then listen. */
 export async function startServer(opts: ServeOptions, host: string, port: number): Promise<RunningServer> {
-  const pool = new WorkerPool({ source: opts.source, tag: opts.tag, step: opts.step, tokenDelayMs: opts.tokenDelayMs ?? 0, workers: opts.workers, maxQueue: opts.maxQueue });
+  const pool = new WorkerPool({ source: opts.source, tag: opts.tag, step: opts.step, tokenDelayMs: opts.tokenDelayMs ?? 0, workers: opts.workers, batch: opts.batch, maxQueue: opts.maxQueue });
   let info: ModelInfo;
   try {
     info = await pool.start();

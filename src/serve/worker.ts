@@ -1,10 +1,11 @@
-// A model replica in a worker thread: loads the checkpoint once, then runs one job at a time and
-// streams its text back to the HTTP thread (protocol.ts).
+// A model replica in a worker thread: loads the checkpoint once, then decodes up to `batch` jobs at a
+// time together and streams their text back to the HTTP thread (protocol.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConversationError } from '../chat/render.js';
 import { ContextError, type FinishReason } from '../engine/engine.js';
 import { loadEngine } from '../engine/load.js';
+import { DecodeBatch, type DecodeStream, type StreamEvent } from '../engine/decode-batch.js';
 import { chatPrompt, completionPrompt } from '../engine/prompt.js';
 import type { JobRequest, WorkerConfig, WorkerEvent } from './protocol.js';
 
@@ -26,13 +27,53 @@ try {
   process.exit(1);
 }
 
+// Continuous batching: up to cfg.batch jobs decode together, one batched forward per step
+// (src/engine/decode-batch.ts). A new job is prefilled between steps and joins the batch; a finished
+// or cancelled one leaves it. The loop yields to the event loop after every step so new jobs arrive.
+const batch = new DecodeBatch(loaded.engine);
+const pending: JobRequest[] = [];
+const running = new Map<DecodeStream, { job: JobRequest; cancel: Int32Array; promptTokens: number; count: number }>();
+let scheduled = false;
+
 port.on('message', (job: JobRequest) => {
-  if (job.type === 'job') runJob(job);
+  if (job.type !== 'job') return;
+  pending.push(job);
+  schedule();
 });
 
-function runJob(job: JobRequest): void {
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(tick);
+}
+
+function tick(): void {
+  scheduled = false;
+  while (pending.length > 0 && running.size < cfg.batch) admit(pending.shift()!);
+  for (const [stream, r] of running) {
+    if (Atomics.load(r.cancel, 0)) finishJob(stream, 'cancelled');
+  }
+  if (running.size > 0) {
+    let events: StreamEvent[];
+    try {
+      events = batch.step();
+    } catch (e) {
+      for (const [stream, r] of running) {
+        batch.remove(stream);
+        post({ type: 'error', id: r.job.id, status: 500, message: `generation failed: ${(e as Error).message}`, param: null });
+      }
+      running.clear();
+      events = [];
+    }
+    for (const e of events) emit(e);
+    throttle();
+  }
+  if (running.size > 0 || pending.length > 0) schedule();
+}
+
+/** Prefill a job and take its first token; a bad prompt is answered with a 400 at once. */
+function admit(job: JobRequest): void {
   const { engine, chat } = loaded;
-  const cancel = new Int32Array(job.cancel);
   let prompt: number[];
   try {
     prompt = job.kind === 'chat' ? chatPrompt(engine.tok, { messages: job.messages ?? [] }, chat) : completionPrompt(engine.tok, job.text ?? '');
@@ -45,21 +86,43 @@ function runJob(job: JobRequest): void {
     else post({ type: 'error', id: job.id, status: 500, message: `internal error: ${(e as Error).message}`, param: null });
     return;
   }
+  const cancel = new Int32Array(job.cancel);
+  if (Atomics.load(cancel, 0)) {
+    post({ type: 'done', id: job.id, finish: 'cancelled', promptTokens: prompt.length, completionTokens: 0 });
+    return;
+  }
   post({ type: 'start', id: job.id, promptTokens: prompt.length });
-  let count = 0;
-  let finish: FinishReason | 'cancelled' = 'length';
+  let first: StreamEvent;
   try {
-    for (const chunk of engine.streamText(prompt, { temperature: job.temperature, topK: job.topK, maxTokens: job.maxTokens, seed: job.seed })) {
-      if (Atomics.load(cancel, 0)) { finish = 'cancelled'; break; }
-      count++;
-      if (chunk.text) post({ type: 'token', id: job.id, text: chunk.text });
-      if (chunk.finish) finish = chunk.finish;
-      if (cfg.tokenDelayMs > 0 && !chunk.finish) Atomics.wait(cancel, 0, 0, cfg.tokenDelayMs); // wakes at once on cancel
-      if (Atomics.load(cancel, 0)) { finish = 'cancelled'; break; }
-    }
+    first = batch.add(prompt, { temperature: job.temperature, topK: job.topK, maxTokens: job.maxTokens, seed: job.seed });
   } catch (e) {
     post({ type: 'error', id: job.id, status: 500, message: `generation failed: ${(e as Error).message}`, param: null });
     return;
   }
-  post({ type: 'done', id: job.id, finish, promptTokens: prompt.length, completionTokens: count });
+  running.set(first.stream, { job, cancel, promptTokens: prompt.length, count: 0 });
+  emit(first);
+}
+
+/** Send a stream's token; end its job when the stream finished. */
+function emit(e: StreamEvent): void {
+  const r = running.get(e.stream);
+  if (!r) return;
+  r.count++;
+  if (e.text) post({ type: 'token', id: r.job.id, text: e.text });
+  if (e.finish) finishJob(e.stream, e.finish);
+}
+
+function finishJob(stream: DecodeStream, finish: FinishReason | 'cancelled'): void {
+  const r = running.get(stream);
+  if (!r) return;
+  running.delete(stream);
+  batch.remove(stream);
+  post({ type: 'done', id: r.job.id, finish, promptTokens: r.promptTokens, completionTokens: r.count });
+}
+
+/** The test/demo throttle (--token-delay-ms): pause after each step; a cancel wakes it at once when one job runs. */
+function throttle(): void {
+  if (cfg.tokenDelayMs <= 0 || running.size === 0) return;
+  const [r] = running.values();
+  Atomics.wait(r.cancel, 0, 0, cfg.tokenDelayMs);
 }

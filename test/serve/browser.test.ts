@@ -26,7 +26,7 @@ before(async () => {
   if (skip) return;
   fx = makeFixture(['sft']);
   // 8 ms per token so streaming is visible
-  server = await startServer({ source: 'sft', workers: 1, maxQueue: 4, tokenDelayMs: 8 }, '127.0.0.1', 0);
+  server = await startServer({ source: 'sft', workers: 1, batch: 1, maxQueue: 4, tokenDelayMs: 8 }, '127.0.0.1', 0);
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -13,8 +13,8 @@ let slow: RunningServer; // 1 worker, queue of 1, 10 ms per token: for disconnec
 
 before(async () => {
   fx = makeFixture(['sft', 'base']);
-  fast = await startServer({ source: 'sft', workers: 1, maxQueue: 8 }, '127.0.0.1', 0);
-  slow = await startServer({ source: 'sft', workers: 1, maxQueue: 1, tokenDelayMs: 10 }, '127.0.0.1', 0);
+  fast = await startServer({ source: 'sft', workers: 1, batch: 4, maxQueue: 8 }, '127.0.0.1', 0);
+  slow = await startServer({ source: 'sft', workers: 1, batch: 1, maxQueue: 1, tokenDelayMs: 10 }, '127.0.0.1', 0);
 });
 after(async () => {
   await fast?.close();
@@ -77,6 +77,18 @@ describe('OpenAI-compatible API with the official openai client', () => {
     assert.equal(text, plain.choices[0].message.content);
     assert.equal(finish, plain.choices[0].finish_reason);
     assert.deepEqual(usage, plain.usage);
+  });
+
+  test('concurrent requests are decoded together (batch 4) and each gets what it gets alone', async () => {
+    const ask = (i: number) => client().chat.completions.create({
+      model: 'x', messages: [{ role: 'user', content: `Question number ${i}: ${'why '.repeat(i)}?` }], max_tokens: 24 + 3 * i, temperature: 0,
+    });
+    const together = await Promise.all([0, 1, 2, 3, 4, 5].map(ask)); // 6 requests: 4 decode at once, 2 join as places free
+    for (let i = 0; i < 6; i++) {
+      const alone = await ask(i);
+      assert.equal(together[i].choices[0].message.content, alone.choices[0].message.content, `request ${i}`);
+      assert.deepEqual(together[i].usage, alone.usage);
+    }
   });
 
   test('text completions, streaming and not', async () => {
@@ -226,6 +238,36 @@ describe('load: disconnects, the bounded queue, /health during generation', () =
     await waitFor(async () => (await health(slow)).queued === 0, 2000, 'the queue to empty');
     a.abort();
     await waitFor(async () => (await health(slow)).busy === 0, 2000, 'the worker to be free');
+  });
+});
+
+describe('continuous batching', () => {
+  test('a worker takes up to --batch requests at once; the next waits in the queue, past it 429', async () => {
+    const s = await startServer({ source: 'sft', workers: 1, batch: 2, maxQueue: 1, tokenDelayMs: 10 }, '127.0.0.1', 0);
+    try {
+      const long = { messages: [{ role: 'user', content: 'go on' }], max_tokens: 4000, temperature: 0 };
+      const a = new AbortController(), b = new AbortController(), c = new AbortController();
+      const [ra, rb] = await Promise.all([post(s, '/chat/completions', long, { signal: a.signal }), post(s, '/chat/completions', long, { signal: b.signal })]);
+      assert.deepEqual([ra.status, rb.status], [200, 200]);
+      // both stream at the same time
+      const [fa, fb] = await Promise.all([ra.body!.getReader().read(), rb.body!.getReader().read()]);
+      assert.match(new TextDecoder().decode(fa.value), /"token"/);
+      assert.match(new TextDecoder().decode(fb.value), /"token"/);
+      const pc = post(s, '/chat/completions', long, { signal: c.signal });
+      await waitFor(async () => (await health(s)).queued === 1, 2000, 'the third request to queue');
+      const h = await health(s) as { busy: number; queued: number; batch?: number };
+      assert.deepEqual([h.busy, h.queued, h.batch], [2, 1, 2]);
+      assert.equal((await post(s, '/v1/chat/completions', long)).status, 429);
+      // one leaves: the queued one joins the batch
+      a.abort();
+      await waitFor(async () => { const x = await health(s); return x.busy === 2 && x.queued === 0; }, 2000, 'the queued request to join');
+      b.abort();
+      c.abort();
+      await pc.catch(() => undefined);
+      await waitFor(async () => (await health(s)).busy === 0, 2000, 'the worker to be free');
+    } finally {
+      await s.close();
+    }
   });
 });
 
