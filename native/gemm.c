@@ -132,7 +132,7 @@ static void task_compute(void *vctx, int t, int thread) {
         g->pc > 0 || g->acc);
 }
 
-// ---- skinny path: M <= NC_SKINNY (one token per sequence when decoding). Packing B would move
+// ---- skinny path: M <= NC_SKINNY, or NC_SKINNY_NT when B is transposed (one token per sequence when decoding). Packing B would move
 // as many bytes as the product itself reads, so B is streamed once instead; threads split the columns.
 typedef struct { int tB, M, K, acc; const float *A; long lda; const float *B; long ldb; float *C; long ldc, chunk, N; } sjob;
 static void task_skinny(void *vctx, int t, int thread) {
@@ -162,7 +162,7 @@ static void skinny(int tA, int tB, int M, int N, int K, const float *A, long lda
 void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) { zero_or_keep(M, N, C, ldc, acc); return; }
-  if (M <= NC_SKINNY) { skinny(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, acc, parallel); return; }
+  if (M <= NC_SKINNY || (tB && M <= NC_SKINNY_NT)) { skinny(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, acc, parallel); return; }
   int T = parallel ? nc_threads() : 1;
   // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
   if ((double)M * N * K < 1e6) T = 1;

@@ -240,42 +240,64 @@ static void F(k_gemv_nn)(int M, int K, const float *A, long lda, const float *B,
     }
   }
 }
-// NT: C[i, j] = dot(A row i, B row j); each B row is read once for all M rows of A. 32 partial sums
-// per row (2 zmm / 4 ymm) keep several FMA chains in flight; M is a compile-time constant per variant.
-static inline void F(dots)(const int M, int K, const float *A, long lda, const float *b, float *out) {
-  float s[NC_SKINNY][32];
-  for (int i = 0; i < M; i++) for (int l = 0; l < 32; l++) s[i][l] = 0.f;
+// NT: C[i, j] = dot(A row i, B row j) for M <= NC_SKINNY_NT rows (decoding up to 8 sequences at once).
+// Columns go 4 at a time and rows up to 4 at a time: per 16 k, 4 loads of B and R loads of A feed 4R
+// FMAs into 4R accumulators (16 zmm on AVX-512 for R = 4), so the FMAs, not the loads, set the pace.
+// The 4 B rows (4 x K floats) stay in L1 while every row group passes over them, so B is still read
+// from memory once, however many rows M has. R is a compile-time constant per variant.
+#define NC_DW 16
+static inline void F(dots4)(const int R, int K, const float *A, long lda, const float *B, long ldb, int nc, float out[4][4]) {
+  float s[4][4][NC_DW];
+  for (int i = 0; i < R; i++) for (int c = 0; c < 4; c++) for (int l = 0; l < NC_DW; l++) s[i][c][l] = 0.f;
+  const float *b0 = B, *b1 = B + (nc > 1 ? ldb : 0), *b2 = B + (nc > 2 ? 2 * ldb : 0), *b3 = B + (nc > 3 ? 3 * ldb : 0);
   int k = 0;
-  for (; k + 32 <= K; k += 32)
-    for (int i = 0; i < M; i++) {
+  for (; k + NC_DW <= K; k += NC_DW)
+    for (int i = 0; i < R; i++) {
       const float *a = A + i * lda + k;
-      for (int l = 0; l < 32; l++) s[i][l] += a[l] * b[k + l];
+      for (int l = 0; l < NC_DW; l++) {
+        s[i][0][l] += a[l] * b0[k + l];
+        s[i][1][l] += a[l] * b1[k + l];
+        s[i][2][l] += a[l] * b2[k + l];
+        s[i][3][l] += a[l] * b3[k + l];
+      }
     }
-  for (int i = 0; i < M; i++) {
-    float t = 0;
-    for (int l = 0; l < 32; l++) t += s[i][l];
-    for (int kk = k; kk < K; kk++) t += A[i * lda + kk] * b[kk];
-    out[i] = t;
-  }
+  const float *bs[4] = { b0, b1, b2, b3 };
+  for (int i = 0; i < R; i++)
+    for (int c = 0; c < 4; c++) {
+      float t = 0;
+      for (int l = 0; l < NC_DW; l++) t += s[i][c][l];
+      for (int kk = k; kk < K; kk++) t += A[i * lda + kk] * bs[c][kk];
+      out[i][c] = t;
+    }
 }
-#define NC_GEMV_NT(MM)                                                               \
-  static void F(gemv_nt##MM)(int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) { \
-    float r[NC_SKINNY];                                                              \
-    for (long j = j0; j < j1; j++) {                                                 \
-      F(dots)(MM, K, A, lda, B + j * ldb, r);                                        \
-      for (int i = 0; i < MM; i++) C[i * ldc + j] = acc ? C[i * ldc + j] + r[i] : r[i]; \
-    }                                                                                \
+#define NC_GEMV_NT(RR)                                                                       \
+  static void F(gemv_nt##RR)(int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) { \
+    float r[4][4];                                                                           \
+    for (long j = j0; j < j1; j += 4) {                                                      \
+      int nc = j1 - j < 4 ? (int)(j1 - j) : 4; /* a short last block repeats row j (unused) */ \
+      F(dots4)(RR, K, A, lda, B + j * ldb, ldb, nc, r);                                      \
+      for (int i = 0; i < RR; i++)                                                           \
+        for (int c = 0; c < nc; c++) C[i * ldc + j + c] = acc ? C[i * ldc + j + c] + r[i][c] : r[i][c]; \
+    }                                                                                        \
   }
 NC_GEMV_NT(1)
 NC_GEMV_NT(2)
 NC_GEMV_NT(3)
 NC_GEMV_NT(4)
 static void F(k_gemv_nt)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) {
-  switch (M) {
-    case 1: F(gemv_nt1)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
-    case 2: F(gemv_nt2)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
-    case 3: F(gemv_nt3)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
-    default: F(gemv_nt4)(K, A, lda, B, ldb, C, ldc, acc, j0, j1); break;
+  // rows in groups of 4, the column block outermost so each block of B is loaded from memory once
+  for (long jb = j0; jb < j1; jb += 64) {
+    long je = jb + 64 < j1 ? jb + 64 : j1;
+    for (int i0 = 0; i0 < M; i0 += 4) {
+      const float *a = A + (long)i0 * lda;
+      float *c = C + (long)i0 * ldc;
+      switch (M - i0 < 4 ? M - i0 : 4) {
+        case 1: F(gemv_nt1)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
+        case 2: F(gemv_nt2)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
+        case 3: F(gemv_nt3)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
+        default: F(gemv_nt4)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
+      }
+    }
   }
 }
 

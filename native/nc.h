@@ -9,8 +9,10 @@
 // for 16 FMAs; the AVX2 and scalar kernels consume the same packed layout.
 #define NC_MR 8
 #define NC_NR 32
-// at most this many rows of C take the unpacked path (packing would cost as much as the product)
+// at most this many rows of C take the unpacked path (packing would cost as much as the product):
+// NN (rank-1 updates, cost grows with every row) up to 4, NT (column-blocked dot products) up to 8
 #define NC_SKINNY 4
+#define NC_SKINNY_NT 8
 
 // ---- thread pool (pool.c). A process-wide pool; jobs are serialized by nc_lock().
 typedef void (*nc_task_fn)(void *ctx, int task, int thread);
@@ -34,7 +36,7 @@ typedef struct {
   nc_uk_fn uk;
   nc_packA_fn packA;
   nc_packB_fn packB;
-  // skinny GEMM (M <= NC_SKINNY rows, decoding): columns [j0, j1) of C; A row-major [M x K] (ld lda)
+  // skinny GEMM (M <= NC_SKINNY rows, NT up to NC_SKINNY_NT; decoding): columns [j0, j1) of C; A row-major [M x K] (ld lda)
   void (*gemv_nn)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1);
   void (*gemv_nt)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1);
   // elementwise, on [0, n)

@@ -72,8 +72,9 @@ export function sampleToken(logits: Float32Array, offset: number, vocabSize: num
       ids[j] = i;
     }
   } else {
-    ids = Int32Array.from({ length: vocabSize }, (_, i) => i);
-    vals = logits.slice(offset, offset + vocabSize);
+    // all tokens: the logits row itself, ids implied by position (no index array to build per token)
+    ids = IDENTITY;
+    vals = logits.subarray(offset, offset + vocabSize);
   }
 
   // softmax(vals / T) with the max subtracted for stability, then one inverse-CDF draw
@@ -85,12 +86,16 @@ export function sampleToken(logits: Float32Array, offset: number, vocabSize: num
     w[i] = Math.exp((vals[i] - max) / temperature);
     total += w[i];
   }
+  const id = (i: number) => (ids === IDENTITY ? i : ids[i]);
   let u = rng() * total;
   for (let i = 0; i < w.length; i++) {
     u -= w[i];
-    if (u < 0) return ids[i];
+    if (u < 0) return id(i);
   }
   // rounding left a sliver at the end: the last token with weight
-  for (let i = w.length - 1; i >= 0; i--) if (w[i] > 0) return ids[i];
-  return ids[0];
+  for (let i = w.length - 1; i >= 0; i--) if (w[i] > 0) return id(i);
+  return id(0);
 }
+
+/** Marks "ids are the positions themselves" (sampling over the whole vocabulary). */
+const IDENTITY = new Int32Array(0);

@@ -91,16 +91,20 @@ test('native: large matmul crossing every cache block and both threads (tol 1e-5
   }
 });
 
-test('native: skinny matmul (M <= 4, the unpacked decode path) split across threads (tol 1e-5)', (t) => {
+test('native: skinny matmul (M <= 4, NT up to 8: the unpacked decode path) split across threads, every ISA (tol 1e-5)', (t) => {
   if (!nb) return t.skip(skipWhy);
-  for (const M of [1, 4]) for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
-    const N = 3000, K = 301;
-    const a = rnd(M * K), b = rnd(K * N), c = rnd(M * N), c2 = c.slice();
-    const p: MatmulParams = { batch: 1, M, N, K, transA, transB, accumulate };
-    nb.matmul(a, b, c, p);
-    ref.matmul(a, b, c2, p);
-    close(c, c2, 1e-5, `skinny matmul M=${M} N=${N} K=${K} tA=${transA} tB=${transB} acc=${accumulate}`);
-  }
+  eachIsa((isa) => {
+    for (const M of [1, 2, 3, 4, 5, 7, 8, 9]) for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
+      // N not a multiple of the 4-column block, K not a multiple of the 16-wide partial sums
+      for (const [N, K] of [[3001, 301], [7, 16]]) {
+        const a = rnd(M * K), b = rnd(K * N), c = rnd(M * N), c2 = c.slice();
+        const p: MatmulParams = { batch: 1, M, N, K, transA, transB, accumulate };
+        nb.matmul(a, b, c, p);
+        ref.matmul(a, b, c2, p);
+        close(c, c2, 1e-5, `${isa} skinny matmul M=${M} N=${N} K=${K} tA=${transA} tB=${transB} acc=${accumulate}`);
+      }
+    }
+  });
 });
 
 test('native: batched matmul with broadcast (stride 0) and padded strides (tol 1e-5)', (t) => {
