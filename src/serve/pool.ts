@@ -1,11 +1,12 @@
 // The model workers and the bounded queue in front of them.
 //
 // N workers (`--workers`), each a worker thread with its own model replica, decode up to `batch`
-// generations at a time together (`--batch`). A request takes a worker with a free place, or waits in a FIFO queue of at most `maxQueue` requests;
-// past that it is refused at once (429 with Retry-After), and while no worker is ready (loading,
-// or all crashed) requests are refused with 503. A cancelled request leaves the queue, or, when it
-// is running, sets its worker's cancel flag, which the worker reads between tokens: the worker is
-// free again within one decode step. A crashed worker fails its request (500) and is restarted.
+// generations at a time together (`--batch`). A request takes a worker with a free place, or waits
+// in a FIFO queue of at most `maxQueue` requests; past that it is refused at once (429 with
+// Retry-After), and while no worker is ready (loading, or all crashed) requests are refused with
+// 503. A cancelled request leaves the queue, or, when it is running, sets its cancel flag, which the
+// worker reads between decode steps: its place is free again within one step. A crashed worker
+// fails its requests (500) and is restarted.
 
 import { Worker } from 'node:worker_threads';
 import type { JobRequest, JobSpec, WorkerConfig, WorkerEvent } from './protocol.js';
