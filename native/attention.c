@@ -68,9 +68,20 @@ static void fwd_task(void *vctx, int task, int thread) {
   }
 }
 
+// Decoding (Tq = 1): the row sees every key; one pass over K and V in place, no packing.
+static void row_task(void *vctx, int task, int thread) {
+  (void)thread;
+  att_job *j = (att_job *)vctx;
+  const nc_att_shape *s = j->s;
+  int b = task / s->H, h = task % s->H, hk = h / (s->H / s->Hkv), D = s->D;
+  long ldq = (long)s->H * D, ldk = (long)s->Hkv * D;
+  nc_isa->att_row(j->q + (long)b * ldq + (long)h * D, j->k + (long)b * s->kvStride + (long)hk * D, j->v + (long)b * s->kvStride + (long)hk * D,
+                  ldk, s->Tk, D, s->scale, nc_ws(5, s->Tk), j->o + (long)b * ldq + (long)h * D, j->l + (long)b * s->H + h);
+}
+
 void nc_attention_fwd(const float *q, const float *k, const float *v, float *out, float *lse, const nc_att_shape *s) {
   att_job j = { s, q, k, v, NULL, NULL, NULL, out, lse, NULL, NULL, NULL };
-  nc_parallel(s->B * s->H, fwd_task, &j);
+  nc_parallel(s->B * s->H, s->Tq == 1 ? row_task : fwd_task, &j);
 }
 
 static void bwd_task(void *vctx, int task, int thread) {

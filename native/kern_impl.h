@@ -202,6 +202,34 @@ static void F(k_att_softmax)(float *S, long ld, int rows, int cols, float scale,
     alpha[i] = a;
   }
 }
+// One query row against Tk keys, the decoding case (the query is the last position: it sees every
+// key). s_t = scale q.k_t; p = softmax(s); o = sum_t p_t v_t; lse = max + log(sum). K and V are read
+// once, in place: the blocked kernel would pack all of K and V for this single row and run its
+// 8-row micro-kernel 1/8 full. S is Tk floats of scratch; K and V rows are ldk apart.
+static void F(k_att_row)(const float *q, const float *k, const float *v, long ldk, int Tk, int D, float scale, float *S, float *o, float *lse) {
+  float mx = -INFINITY;
+  for (int t = 0; t < Tk; t++) {
+    const float *kt = k + (long)t * ldk;
+    float acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (int d = 0; d < D; d++) acc += q[d] * kt[d];
+    acc *= scale;
+    S[t] = acc;
+    mx = acc > mx ? acc : mx;
+  }
+  float z = 0;
+#pragma omp simd reduction(+ : z)
+  for (int t = 0; t < Tk; t++) { float p = F(nc_exp)(S[t] - mx); S[t] = p; z += p; }
+  for (int d = 0; d < D; d++) o[d] = 0.f;
+  for (int t = 0; t < Tk; t++) {
+    const float *vt = v + (long)t * ldk;
+    float p = S[t];
+    for (int d = 0; d < D; d++) o[d] += p * vt[d];
+  }
+  float inv = 1.f / z;
+  for (int d = 0; d < D; d++) o[d] *= inv;
+  *lse = mx + logf(z);
+}
 static void F(k_att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, const float *lse) {
   for (int i = 0; i < rows; i++) {
     float *s = S + i * ld;
@@ -306,5 +334,5 @@ const nc_isa_t NC_TABLE = {
   F(k_add), F(k_mul), F(k_scale), F(k_lerp), F(k_sum), F(k_sumsq),
   F(k_relu2_fwd), F(k_relu2_bwd), F(k_softcap_fwd), F(k_softcap_bwd), F(k_adamw),
   F(k_rms_fwd), F(k_rms_bwd), F(k_rope), F(k_ce_fwd), F(k_ce_bwd),
-  F(k_att_softmax), F(k_att_p), F(k_att_ds),
+  F(k_att_softmax), F(k_att_p), F(k_att_ds), F(k_att_row),
 };

@@ -61,6 +61,8 @@ typedef struct {
   void (*att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, float *m, float *l, float *alpha);
   void (*att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, const float *lse);
   void (*att_ds)(const float *P, float *dP, long ld, int rows, int cols, const float *delta, float scale);
+  // one query row that sees all Tk keys (decoding): o (D floats) and its log-sum-exp; S: Tk floats of scratch
+  void (*att_row)(const float *q, const float *k, const float *v, long ldk, int Tk, int D, float scale, float *S, float *o, float *lse);
 } nc_isa_t;
 
 extern const nc_isa_t *nc_isa;

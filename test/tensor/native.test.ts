@@ -266,6 +266,9 @@ test('native: fused causal attention forward and backward, GQA and KV-cache shap
     { label: 'Tq<Tk with kvBatchStride', B: 2, Tq: 5, Tk: 133, H: 2, Hkv: 1, D: 40, scale: 1 / Math.sqrt(40), kvBatchStride: 200 * 1 * 40 },
     { label: 'Tq<Tk across blocks', B: 1, Tq: 67, Tk: 150, H: 2, Hkv: 2, D: 24, scale: 0.2 },
     { label: 'D=128, T=130', B: 1, Tq: 130, Tk: 130, H: 2, Hkv: 1, D: 128, scale: 1 / Math.sqrt(128) },
+    // decoding, one query row (its own unpacked kernel): GQA, a padded cache, D not a multiple of 16
+    { label: 'decode row GQA, Tk=300, kvBatchStride', B: 3, Tq: 1, Tk: 300, H: 4, Hkv: 2, D: 40, scale: 1 / Math.sqrt(40), kvBatchStride: 310 * 2 * 40 },
+    { label: 'decode row D=64, Tk=2', B: 1, Tq: 1, Tk: 2, H: 2, Hkv: 2, D: 64, scale: 0.125 },
   ];
   eachIsa((isa) => {
     for (const s of shapes) {
