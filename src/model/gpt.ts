@@ -152,14 +152,19 @@ export class GPT {
       q = op.rmsnorm(op.rope(q, this.rot.cos, this.rot.sin));
       k = op.rmsnorm(op.rope(k, this.rot.cos, this.rot.sin));
       const y = op.reshape(op.attention(q, k, v), [B * T, nHead * D]);
-      x = op.add(x, op.linear(y, this.param(`${p}.attn.c_proj.weight`)));
-      const m = op.reluSquared(op.linear(op.rmsnorm(x), this.param(`${p}.mlp.c_fc.weight`)));
-      x = op.add(x, op.linear(m, this.param(`${p}.mlp.c_proj.weight`)));
+      x = this.blockTail(x, y, p);
     }
     const logits = op.softcap(op.linear(op.rmsnorm(x), this.param('lm_head.weight')), LOGIT_SOFTCAP);
     if (!targets) return { logits };
     if (targets.length !== B * T) throw new Error(`forward: ${targets.length} targets for B=${B} x T=${T}`);
     return { logits, loss: op.crossEntropy(logits, targets, this.config.vocabSize, reduction) };
+  }
+
+  /** The rest of block `p` once attention has produced y: x += c_proj(y); x += mlp(norm(x)). */
+  private blockTail(x: Tensor, y: Tensor, p: string): Tensor {
+    x = op.add(x, op.linear(y, this.param(`${p}.attn.c_proj.weight`)));
+    const m = op.reluSquared(op.linear(op.rmsnorm(x), this.param(`${p}.mlp.c_fc.weight`)));
+    return op.add(x, op.linear(m, this.param(`${p}.mlp.c_proj.weight`)));
   }
 
   /** A KV cache for `batch` rows of up to maxLen positions. */
@@ -205,9 +210,7 @@ export class GPT {
         be.attentionForward(q.data, cache.k[i], cache.v[i], y.data, lse, {
           B, Tq: T, Tk: pos0 + T, H: nHead, Hkv: nKvHead, D, scale: 1 / Math.sqrt(D), kvBatchStride: cache.maxLen * kvRow,
         });
-        x = op.add(x, op.linear(y, this.param(`${p}.attn.c_proj.weight`)));
-        const m = op.reluSquared(op.linear(op.rmsnorm(x), this.param(`${p}.mlp.c_fc.weight`)));
-        x = op.add(x, op.linear(m, this.param(`${p}.mlp.c_proj.weight`)));
+        x = this.blockTail(x, y, p);
       }
       // only the last position of each row needs logits
       const C = this.config.nEmbd;
@@ -266,9 +269,7 @@ export class GPT {
             B: 1, Tq: 1, Tk: c.pos + 1, H: nHead, Hkv: nKvHead, D, scale: 1 / Math.sqrt(D), kvBatchStride: c.maxLen * kvRow,
           });
         }
-        x = op.add(x, op.linear(y, this.param(`${p}.attn.c_proj.weight`)));
-        const m = op.reluSquared(op.linear(op.rmsnorm(x), this.param(`${p}.mlp.c_fc.weight`)));
-        x = op.add(x, op.linear(m, this.param(`${p}.mlp.c_proj.weight`)));
+        x = this.blockTail(x, y, p);
       }
       return op.softcap(op.linear(op.rmsnorm(x), this.param('lm_head.weight')), LOGIT_SOFTCAP).toArray();
     });
