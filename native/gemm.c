@@ -132,8 +132,9 @@ static void task_compute(void *vctx, int t, int thread) {
         g->pc > 0 || g->acc);
 }
 
-// ---- skinny path: M <= NC_SKINNY, or NC_SKINNY_NT when B is transposed (one token per sequence when decoding). Packing B would move
-// as many bytes as the product itself reads, so B is streamed once instead; threads split the columns.
+// ---- skinny path: M <= NC_SKINNY, or NC_SKINNY_NT when B is transposed (one token per sequence when
+// decoding). Packing B would move as many bytes as the product itself reads, so B is streamed once
+// instead; threads split the columns.
 typedef struct { int tB, M, K, acc; const float *A; long lda; const float *B; long ldb; float *C; long ldc, chunk, N; } sjob;
 static void task_skinny(void *vctx, int t, int thread) {
   (void)thread;

@@ -208,10 +208,7 @@ export class Engine {
     for (const step of this.generate(prompt, { ...opts, numSamples: 1 })) {
       const token = step.tokens[0];
       const finish = step.finished[0];
-      // the end token renders as nothing
-      let s = finish === 'stop' ? '' : text.push(token);
-      if (finish) s += text.flush();
-      yield { token, forced: step.forced[0], text: s, finish };
+      yield { token, forced: step.forced[0], text: text.take(token, finish), finish };
     }
   }
 }

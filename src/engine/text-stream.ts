@@ -41,6 +41,15 @@ export class TextStream {
     return this.dec.decode(this.tok.decodeBytes([id]), { stream: true });
   }
 
+  /**
+   * A row's token as text, given how (or whether) the row ends with it: the end token of a 'stop'
+   * renders as nothing, and a row's last token also flushes what was held back.
+   */
+  take(id: number, finish: string | null): string {
+    const s = finish === 'stop' ? '' : this.push(id);
+    return finish ? s + this.flush() : s;
+  }
+
   /** End of the row: whatever is held back (an incomplete character becomes U+FFFD). */
   flush(): string {
     return this.dec.decode();

@@ -3,7 +3,7 @@
 // what the chat stages train: who it is (identity), a fact, arithmetic (the calculator tool),
 // spelling (SpellingBee) and free writing (general conversations).
 
-import type { Engine } from '../engine/engine.js';
+import type { Engine, FinishReason } from '../engine/engine.js';
 import { chatPrompt } from '../engine/prompt.js';
 
 export const SAMPLE_PROMPTS: readonly string[] = [
@@ -18,7 +18,7 @@ export interface ChatSample {
   prompt: string;
   answer: string;
   tokens: number;
-  finish: string;
+  finish: FinishReason;
 }
 
 /** Greedy answers (temperature 0: the same every run) to the first `count` prompts; tool calls show as <<expr=result>>. */
@@ -30,7 +30,7 @@ export function chatSamples(engine: Engine, count: number, maxTokens: number, pr
     const room = Math.max(1, Math.min(maxTokens, engine.contextLength - ids.length));
     let answer = '';
     let tokens = 0;
-    let finish = 'length';
+    let finish: FinishReason = 'length';
     for (const chunk of engine.streamText(ids, { temperature: 0, maxTokens: room })) {
       answer += chunk.text;
       tokens++;
