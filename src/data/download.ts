@@ -14,9 +14,9 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { convert } from './convert.js';
-import { writeAtomically } from './atomic.js';
+import { writeAtomically } from '../common/atomic.js';
 import { DEFAULT_RETRY, describeError, httpToBuffer, httpToFile, withRetry, type RetryOptions } from './fetch.js';
-import { dataDir } from './paths.js';
+import { dataDir } from '../common/paths.js';
 import { DATASETS, type DataFile, type DataSet } from './registry.js';
 import { hashFile, verifyFile } from './verify.js';
 

@@ -7,7 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { brotliDecompressSync, unzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type Compressors } from 'hyparquet';
-import { UserError } from '../cli/common.js';
+import { UserError } from '../common/errors.js';
 
 const COMPRESSORS: Compressors = {
   ZSTD: (input, outputLength) => zstdDecompress(input, new Uint8Array(outputLength)),

@@ -14,8 +14,11 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { UserError } from '../cli/common.js';
+import { UserError } from '../common/errors.js';
 import { readParquetShard } from './parquet.js';
+
+/** The data set the tokenizer and the base model train on: 25 OpenStax textbooks, one parquet shard each. */
+export const DEFAULT_DATA_SET = 'pretrain_openstax';
 
 const SHARD_RE = /\.(parquet|jsonl|jsonl\.gz|txt|txt\.gz)$/;
 const FORMATS = '.parquet, .jsonl, .jsonl.gz, .txt, .txt.gz';

@@ -9,8 +9,8 @@ import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { UserError } from '../cli/common.js';
-import { dataDir } from './paths.js';
+import { UserError } from '../common/errors.js';
+import { dataDir } from '../common/paths.js';
 import { DATASETS, findDataset, type DataFile, type DataSet } from './registry.js';
 
 export type FileStatus = 'ok' | 'missing' | 'size' | 'checksum';

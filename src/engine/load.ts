@@ -1,10 +1,8 @@
-// Loading an engine for a pipeline stage: the checkpoint (`-i base|mid|sft|rl`, `--model-tag`,
-// `--step`) plus the tokenizer in $NANOCHAT_BASE_DIR/tokenizer, checked to be the one it was
-// trained with. Used by `nanochat chat`, each `nanochat serve` worker and the serve benchmark.
+// An engine for a pipeline stage's checkpoint, with its tokenizer. Used by `nanochat chat`, each
+// `nanochat serve` worker and the serve benchmark.
 
-import { loadModel, parseStage, type Stage } from '../train/checkpoint.js';
-import { checkTokenizerMatches } from '../train/tokenizer-identity.js';
-import { loadTokenizer } from '../tokenizer/io.js';
+import { loadModelAndTokenizer, type ModelChoice } from '../checkpoint/load.js';
+import type { Stage } from '../checkpoint/checkpoint.js';
 import { Engine } from './engine.js';
 
 export interface LoadedEngine {
@@ -18,17 +16,7 @@ export interface LoadedEngine {
   chat: boolean;
 }
 
-export function loadEngine(source: string, opts: { tag?: string; step?: number } = {}): LoadedEngine {
-  const stage = parseStage(source);
-  const loaded = loadModel(stage, opts);
-  const tok = loadTokenizer();
-  checkTokenizerMatches(tok, loaded.meta);
-  return {
-    engine: new Engine(loaded.model, tok),
-    stage,
-    tag: loaded.tag,
-    step: loaded.step,
-    modelId: `${stage}/${loaded.tag}@${loaded.step}`,
-    chat: stage !== 'base',
-  };
+export function loadEngine(choice: ModelChoice): LoadedEngine {
+  const { model, tok, stage, tag, step, modelId } = loadModelAndTokenizer(choice);
+  return { engine: new Engine(model, tok), stage, tag, step, modelId, chat: stage !== 'base' };
 }

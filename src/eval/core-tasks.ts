@@ -8,8 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../cli/common.js';
-import { dataDir as defaultDataDir } from '../data/paths.js';
+import { UserError } from '../common/errors.js';
+import { dataDir as defaultDataDir } from '../common/paths.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { parseCsvRecords } from './csv.js';
 import { prepareExample, scoreExample, type CoreItem, type CoreTaskType, type PreparedExample } from './core-prompts.js';

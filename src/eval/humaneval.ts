@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../cli/common.js';
-import { dataDir as defaultDataDir } from '../data/paths.js';
+import { UserError } from '../common/errors.js';
+import { dataDir as defaultDataDir } from '../common/paths.js';
 import { runPython, type SandboxOptions, type SandboxResult } from './sandbox.js';
 
 export interface HumanEvalProblem {

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, existsSync, mkdtempSync, realpathSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { UserError } from '../cli/common.js';
+import { UserError } from '../common/errors.js';
 import { SANDBOX_PREAMBLE } from './sandbox-preamble.js';
 
 export interface SandboxOptions {

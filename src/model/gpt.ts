@@ -8,7 +8,7 @@ import { Tensor, activation, arena, noGrad } from '../tensor/tensor.js';
 import * as op from '../tensor/ops.js';
 import { getBackend } from '../tensor/backends.js';
 import { gaussianRng } from '../tensor/random.js';
-import type { ParamGroup } from '../train/optimizer.js';
+import type { ParamGroup } from '../tensor/param-groups.js';
 
 export interface GPTConfig {
   /** real vocabulary (bytes + merges + specials); the embedding and head are padded to a multiple of 64 */

@@ -8,10 +8,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportDir } from '../data/paths.js';
+import { reportDir } from '../common/paths.js';
 import { getBackend } from '../tensor/backends.js';
 import { markdownToHtml } from './markdown.js';
-import { parse, out, emitJson } from '../cli/common.js';
 
 export type Column = 'BASE' | 'MID' | 'SFT' | 'RL';
 const COLUMNS: Column[] = ['BASE', 'MID', 'SFT', 'RL'];
@@ -148,12 +147,4 @@ export function buildReport(): { md: string; html: string; sections: string[] } 
   writeFileSync(mdPath, md);
   writeFileSync(htmlPath, markdownToHtml(md, 'nanochat-ts report'));
   return { md: mdPath, html: htmlPath, sections: ordered };
-}
-
-export async function run(argv: string[]): Promise<number> {
-  const p = parse('report', 'Assemble report.md (and report.html) from the sections each stage wrote.', {}, argv);
-  const r = buildReport();
-  out(p)(`report: ${r.md} (${r.sections.length} sections), ${r.html}`);
-  emitJson(p, r);
-  return 0;
 }

@@ -3,8 +3,8 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { reportDir } from '../data/paths.js';
-import { writeFileAtomic } from '../data/atomic.js';
+import { reportDir } from '../common/paths.js';
+import { writeFileAtomic } from '../common/atomic.js';
 
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;

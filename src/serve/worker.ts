@@ -16,7 +16,7 @@ const post = (e: WorkerEvent) => port.postMessage(e);
 const cfg = workerData as WorkerConfig;
 let loaded: ReturnType<typeof loadEngine>;
 try {
-  loaded = loadEngine(cfg.source, { tag: cfg.tag, step: cfg.step });
+  loaded = loadEngine(cfg);
   const m = loaded.engine.model as unknown as { numParams?: () => number; config: { nLayer?: number; nEmbd?: number } };
   post({
     type: 'ready', modelId: loaded.modelId, chat: loaded.chat, contextLength: loaded.engine.contextLength, vocabSize: loaded.engine.tok.vocabSize,

@@ -4,7 +4,7 @@
 // and find the gold answer by its position among the labels, so numeric labels map to letters.
 
 import type { Conversation } from '../chat/conversation.js';
-import { UserError } from '../cli/common.js';
+import { UserError } from '../common/errors.js';
 import { defaultDataDir, readJsonl } from './files.js';
 import { evaluateLetter, multipleChoiceConversation } from './multiple-choice.js';
 import { type EvalTask, SlicedTask, type SliceOptions } from './task.js';

@@ -12,7 +12,7 @@
 
 import type { Conversation } from '../chat/conversation.js';
 import { normalizeMessages } from '../chat/render.js';
-import { UserError } from '../cli/common.js';
+import { UserError } from '../common/errors.js';
 import { defaultDataDir, readJsonl } from './files.js';
 import { SlicedTask, type SliceOptions } from './task.js';
 

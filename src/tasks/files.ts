@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../cli/common.js';
-import { dataDir } from '../data/paths.js';
+import { UserError } from '../common/errors.js';
+import { dataDir } from '../common/paths.js';
 
 /** The folder holding the data sets (`nanochat data download` fills it). */
 export const defaultDataDir = (): string => dataDir();

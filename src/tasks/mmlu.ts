@@ -4,7 +4,7 @@
 
 import { readdirSync } from 'node:fs';
 import type { Conversation } from '../chat/conversation.js';
-import { UserError } from '../cli/common.js';
+import { UserError } from '../common/errors.js';
 import { parseCsvWithHeader } from './csv.js';
 import { dataFile, defaultDataDir, readDataText } from './files.js';
 import { evaluateLetter, multipleChoiceConversation } from './multiple-choice.js';

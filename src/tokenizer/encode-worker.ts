@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { BpeTokenizer } from './bpe.js';
-import { unpackSpec, type PackedSpec } from './encode-pool.js';
+import { unpackSpec, type PackedSpec } from './packed-spec.js';
 
 const tok = new BpeTokenizer(unpackSpec(workerData as PackedSpec));
 

@@ -6,14 +6,14 @@
 // Each file is written to a temp name and renamed, so a crash never leaves a half-written file.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { writeFileAtomic } from '../data/atomic.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../common/atomic.js';
 import { join } from 'node:path';
 import { BpeTokenizer } from './bpe.js';
 import { REFERENCE_PATTERNS, patternNameOf } from './pattern.js';
 import { loadPublicVocab, PUBLIC_VOCABS, type PublicVocab } from './public-vocabs.js';
-import { tokenizerDir } from '../data/paths.js';
-import { UserError } from '../cli/common.js';
+import { tokenizerDir } from '../common/paths.js';
+import { UserError } from '../common/errors.js';
 
 export const RANKS_FILE = 'tokenizer.tiktoken';
 export const TOKEN_BYTES_FILE = 'token_bytes.json';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BpeTokenizer } from './bpe.js';
 import type { PatternName } from './pattern.js';
-import { UserError } from '../cli/common.js';
+import { UserError } from '../common/errors.js';
 
 export type PublicVocab = 'gpt2' | 'cl100k_base';
 export const PUBLIC_VOCABS: readonly PublicVocab[] = ['gpt2', 'cl100k_base'];

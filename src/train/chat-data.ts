@@ -10,7 +10,7 @@ import { renderConversation } from '../chat/render.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import type { Task } from '../tasks/task.js';
 import { packRows } from '../data/dataloader.js';
-import type { Batch } from './trainer.js';
+import type { Batch } from '../data/batch.js';
 
 /** Render every conversation of a task (ids only, cropped to maxTokens). */
 export function renderAll(tok: TextTokenizer, task: Task, maxTokens: number): Int32Array[] {

@@ -11,29 +11,8 @@
 
 import type { Backend, Buf } from '../tensor/backend.js';
 import { getBackend } from '../tensor/backends.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { MuonGroup, ParamGroup } from '../tensor/param-groups.js';
 
-export interface AdamWGroup {
-  kind: 'adamw';
-  params: { name: string; tensor: Tensor }[];
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-}
-
-export interface MuonGroup {
-  kind: 'muon';
-  params: { name: string; tensor: Tensor }[];
-  lr: number;
-  /** momentum at step 0 and after `momentumWarmupSteps` */
-  momentumStart: number;
-  momentumEnd: number;
-  momentumWarmupSteps: number;
-  nsSteps: number;
-}
-
-export type ParamGroup = AdamWGroup | MuonGroup;
 
 /** Quintic Newton-Schulz coefficients (a, b, c): X <- a X + (b A + c A^2) X with A = X X^T. */
 const NS_COEFFS = [3.4445, -4.775, 2.0315] as const;

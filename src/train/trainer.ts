@@ -6,25 +6,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GPT } from '../model/gpt.js';
 import { Tensor, arena, mul, scale, sum } from '../tensor/index.js';
-import { UserError } from '../cli/common.js';
-import { formatDuration } from '../cli/progress.js';
+import { UserError } from '../common/errors.js';
+import { formatDuration } from '../common/progress.js';
 import type { Optimizer } from './optimizer.js';
-import { saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { lineChartSvg } from './plot.js';
-import { writeFileAtomic } from '../data/atomic.js';
-
-export interface Batch {
-  inputs: Int32Array;
-  targets: Int32Array;
-  /** rows and columns of this batch when they differ from the run's B x T (SFT pads each batch to its longest row) */
-  B?: number;
-  T?: number;
-  /**
-   * Per-token weights of a weighted objective: loss = sum_i weights[i] * nll_i (the weights carry any
-   * normalization). RL uses it for -sum(logprob * advantage) / tokens. Without weights: mean cross-entropy.
-   */
-  weights?: Float32Array;
-}
+import type { Batch } from '../data/batch.js';
+import { saveCheckpoint, type CheckpointMeta } from '../checkpoint/checkpoint.js';
+import { lineChartSvg } from '../report/plot.js';
+import { writeFileAtomic } from '../common/atomic.js';
 
 export interface TrainSpec {
   model: GPT;

@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../src/cli/common.js';
+import { UserError } from '../../src/common/errors.js';
 import { downloadSets } from '../../src/data/download.js';
 import { DATASETS, findDataset } from '../../src/data/registry.js';
 import { requireDataset, verifyDataset } from '../../src/data/verify.js';
 
 const mirror = process.env.NANOCHAT_DATA_MIRROR ? resolve(process.env.NANOCHAT_DATA_MIRROR) : undefined;
 const skip = mirror && existsSync(mirror) ? false : 'NANOCHAT_DATA_MIRROR is not set (CI sets it to ../shared/data)';
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main.js');
 const base = mkdtempSync(join(tmpdir(), 'nanochat-base-'));
 const savedBase = process.env.NANOCHAT_BASE_DIR;
 process.env.NANOCHAT_BASE_DIR = base; // requireDataset/verifyDataset read $NANOCHAT_BASE_DIR/data

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeFixture, type Fixture } from '../serve/fixture.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 let fx: Fixture;
 before(() => { fx = makeFixture(['sft', 'base']); });
 after(() => fx?.cleanup());

@@ -10,13 +10,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gptScorer } from '../../src/eval/core-run.js';
-import { perTokenLoss } from '../../src/train/bpb.js';
+import { perTokenLoss } from '../../src/eval/bpb.js';
 import { arena, noGrad } from '../../src/tensor/tensor.js';
 import { tinyGpt } from '../engine/helpers.js';
 import { needsMirror, MIRROR } from './mirror.js';
 import { freshBaseDir, saveModel } from './tiny-chat-model.js';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main.js');
 
 test('gptScorer: batched, right-padded rows score exactly like each row alone', () => {
   const model = tinyGpt(265, { sequenceLen: 64 });

@@ -23,7 +23,7 @@ import { tinyGpt } from '../engine/helpers.js';
 import { needsMirror, MIRROR } from './mirror.js';
 import { byteBpe, constantModel, freshBaseDir, saveModel } from './tiny-chat-model.js';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main.js');
 const nanochat = (base: string, ...args: string[]) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NANOCHAT_BASE_DIR: base } });
 

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { BpeTokenizer, ourSpecials } from '../../src/tokenizer/bpe.js';
 import { saveTokenizer } from '../../src/tokenizer/io.js';
 import { GPT } from '../../src/model/gpt.js';
-import { checkpointDir, saveCheckpoint, type Stage } from '../../src/train/checkpoint.js';
-import { tokenizerIdentity } from '../../src/train/tokenizer-identity.js';
+import { checkpointDir, saveCheckpoint, type Stage } from '../../src/checkpoint/checkpoint.js';
+import { tokenizerIdentity } from '../../src/checkpoint/tokenizer-identity.js';
 
 /** A BPE tokenizer with no merges: ids 0-255 are the bytes, 256-264 the specials. Every letter is one token. */
 export function byteBpe(): BpeTokenizer {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeFixture } from './fixture.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 test('nanochat serve --port 0 --json: listens, answers, stops on SIGTERM', async () => {
   const fx = makeFixture(['mid']);

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpeTokenizer, ourSpecials } from '../../src/tokenizer/bpe.js';
 import { saveTokenizer } from '../../src/tokenizer/io.js';
-import { checkpointDir, saveCheckpoint, type Stage } from '../../src/train/checkpoint.js';
-import { tokenizerIdentity } from '../../src/train/tokenizer-identity.js';
+import { checkpointDir, saveCheckpoint, type Stage } from '../../src/checkpoint/checkpoint.js';
+import { tokenizerIdentity } from '../../src/checkpoint/tokenizer-identity.js';
 import { tinyGpt } from '../engine/helpers.js';
 
 export function byteBpe(): BpeTokenizer {

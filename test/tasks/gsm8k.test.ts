@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderConversation } from '../../src/chat/render.js';
-import { UserError } from '../../src/cli/common.js';
+import { UserError } from '../../src/common/errors.js';
 import { calculate } from '../../src/engine/calculator.js';
 import { extractFinalAnswer } from '../../src/tasks/answers.js';
 import { GSM8K, gsm8kAnswerParts } from '../../src/tasks/gsm8k.js';

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { get_encoding } from 'tiktoken';
 import { ADVERSARIAL } from './helpers.js';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main.js');
 const base = mkdtempSync(join(tmpdir(), 'nanochat-tok-cli-'));
 const nanochat = (args: string[], input?: string | Buffer) =>
   spawnSync(process.execPath, [cli, ...args], { input, env: { ...process.env, NANOCHAT_BASE_DIR: base }, maxBuffer: 1 << 26 });

@@ -14,7 +14,7 @@ import { ChunkCache } from '../../src/tokenizer/chunk-cache.js';
 import { loadPublicVocab } from '../../src/tokenizer/public-vocabs.js';
 import type { BpeTokenizer } from '../../src/tokenizer/bpe.js';
 import { SPECIAL_TOKENS } from '../../src/tokenizer/types.js';
-import { UserError } from '../../src/cli/common.js';
+import { UserError } from '../../src/common/errors.js';
 import { ADVERSARIAL, fuzzStrings, dataSamples } from './helpers.js';
 
 let tok: BpeTokenizer;

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { baseTrain, gradAccumSteps, parseBaseTrain, type BaseTrainOptions } from '../../src/train/base-train.js';
+import { baseTrain, gradAccumSteps, parseBaseTrain, type BaseTrainOptions } from '../../src/commands/base-train.js';
 import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
-import { loadModel, checkpointFiles } from '../../src/train/checkpoint.js';
-import { loadSafetensors } from '../../src/train/safetensors.js';
+import { loadModel, checkpointFiles } from '../../src/checkpoint/checkpoint.js';
+import { loadSafetensors } from '../../src/checkpoint/safetensors.js';
 import { readMetrics } from '../../src/train/trainer.js';
 
 const mirror = process.env.NANOCHAT_DATA_MIRROR;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GPT } from '../../src/model/gpt.js';
 import { Optimizer } from '../../src/train/optimizer.js';
-import { rollout } from '../../src/train/chat-rl.js';
+import { rollout } from '../../src/commands/chat-rl.js';
 import { Engine } from '../../src/engine/engine.js';
 import { Tensor, arena, mul, sum } from '../../src/tensor/index.js';
 import type { EvalTask } from '../../src/tasks/task.js';

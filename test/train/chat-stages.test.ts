@@ -79,7 +79,7 @@ function greedyFrom(model: GPT, prompt: number[], n: number): string {
 }
 
 const mirror = process.env.NANOCHAT_DATA_MIRROR;
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main.js');
 
 test('mid-train lowers val bpb on held-out chat data (CLI, real tokenizer, real data)', { skip: !mirror && 'NANOCHAT_DATA_MIRROR is not set' }, () => {
   const base = mkdtempSync(join(tmpdir(), 'nanochat-mid-'));

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GPT } from '../../src/model/gpt.js';
-import { saveCheckpoint, loadModel, loadWeights, checkpointDir, checkpointFiles, type CheckpointMeta } from '../../src/train/checkpoint.js';
-import { UserError } from '../../src/cli/common.js';
+import { saveCheckpoint, loadModel, loadWeights, checkpointDir, checkpointFiles, type CheckpointMeta } from '../../src/checkpoint/checkpoint.js';
+import { UserError } from '../../src/common/errors.js';
 
 function setup() {
   process.env.NANOCHAT_BASE_DIR = mkdtempSync(join(tmpdir(), 'nanochat-ckpt-'));

@@ -1,0 +1,237 @@
+// `nanochat bench serve`: how fast the engine decodes and how the server holds up under load.
+//
+// 1. Single-stream decode, depth 4 and 8 (random weights, vocab 65536 like the reference): the
+//    engine's per-token work (one cached forward of one token, then top-k sampling) timed over
+//    --decode-tokens steps after a 32-token prompt. Reported against the forward FLOPs per token
+//    (2 x non-embedding parameters + attention over the cache) and the weight bytes a step must
+//    read: at batch 1 every weight is used once per token, so a decode step is bound by memory
+//    traffic, and the share of the step spent outside the forward (sampling, bookkeeping) says
+//    whether the engine adds overhead on top.
+// 2. Load: a depth-4 model (random weights, byte-level tokenizer, in a temp base dir unless -i names
+//    a real checkpoint) served on 127.0.0.1; --clients concurrent streaming clients (OpenAI-style
+//    /v1/chat/completions) loop for --duration seconds. Reported: requests completed, errors (target
+//    0), time to first token p50/p99, tokens/s per stream (p50) and in total.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, num, str, emitJson, type FlagSpec } from '../cli/flags.js';
+import { UserError } from '../common/errors.js';
+import { GPT, configFromDepth } from '../model/gpt.js';
+import { getBackend } from '../tensor/backends.js';
+import { machinePeakFlops } from '../tensor/peak.js';
+import { sampleToken, seededRng } from '../engine/sampling.js';
+import { BpeTokenizer, ourSpecials } from '../tokenizer/bpe.js';
+import { saveTokenizer } from '../tokenizer/io.js';
+import { checkpointDir, saveCheckpoint } from '../checkpoint/checkpoint.js';
+import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
+import { startServer } from '../serve/server.js';
+
+const FLAGS: FlagSpec = {
+  clients: { type: 'string', default: '32', help: 'concurrent streaming clients in the load test' },
+  duration: { type: 'string', default: '60', help: 'seconds the load test runs (0 skips it)' },
+  'max-tokens': { type: 'string', default: '64', help: 'max tokens per load-test request' },
+  workers: { type: 'string', default: '1', help: 'server model workers in the load test' },
+  batch: { type: 'string', default: '1,8', help: 'requests a worker decodes together in the load test; a list runs the test once per value, the first is the peer of the others' },
+  depths: { type: 'string', default: '4,8', help: 'model depths for the single-stream decode test (empty skips it)' },
+  'decode-tokens': { type: 'string', default: '128', help: 'decode steps timed per depth' },
+  source: { type: 'string', short: 'i', help: 'serve this checkpoint stage (base|mid|sft|rl) in the load test instead of a random d4' },
+};
+
+const DECODE_VOCAB = 65536;
+const PROMPT_LEN = 32;
+
+interface DecodeResult {
+  depth: number;
+  params_non_embedding: number;
+  tokens_per_sec: number;
+  ms_per_token: number;
+  /** forward FLOPs per decoded token (matmuls + attention at the mean cache length) */
+  flops_per_token: number;
+  gflops: number;
+  /** fraction of the machine's measured FLOP/s peak */
+  flops_utilization: number;
+  /** float32 weight bytes read per step / step time */
+  weight_gb_per_sec: number;
+  /** share of the step spent outside the model's forward (sampling, engine bookkeeping) */
+  overhead_share: number;
+}
+
+function decodeBench(depth: number, steps: number): DecodeResult {
+  const headDim = depth <= 4 ? 64 : 128;
+  const warm = Math.min(8, steps); // untimed first steps (first-call allocations)
+  const len = PROMPT_LEN + warm + steps;
+  const model = new GPT(configFromDepth(depth, DECODE_VOCAB, len, { headDim }));
+  model.initWeights(1);
+  // init zeroes the head: give it values so sampling sees a real distribution
+  const head = model.param('lm_head.weight').data;
+  const rng = seededRng(3);
+  for (let i = 0; i < head.length; i++) head[i] = (rng() - 0.5) * 0.1;
+  const nonEmb = model.numParams() - model.param('transformer.wte.weight').size;
+  const cache = model.newCache(1, len);
+  const prompt = Int32Array.from({ length: PROMPT_LEN }, (_, i) => (i * 7919) % DECODE_VOCAB);
+  let logits = model.forwardCached(prompt, 1, PROMPT_LEN, cache);
+  const ids = new Int32Array(1);
+  let forwardMs = 0;
+  let t0 = 0;
+  for (let s = 0; s < steps + warm; s++) {
+    if (s === warm) { t0 = performance.now(); forwardMs = 0; }
+    ids[0] = sampleToken(logits, 0, DECODE_VOCAB, { temperature: 0.6, topK: 50 }, rng);
+    const f0 = performance.now();
+    logits = model.forwardCached(ids, 1, 1, cache);
+    forwardMs += performance.now() - f0;
+  }
+  const totalMs = performance.now() - t0;
+  const msPerToken = totalMs / steps;
+  const { nLayer, nEmbd } = model.config;
+  const meanCache = PROMPT_LEN + warm + steps / 2;
+  const flops = 2 * nonEmb + 4 * nLayer * nEmbd * meanCache; // q.k and p.v over the cache
+  const tps = 1000 / msPerToken;
+  return {
+    depth, params_non_embedding: nonEmb, tokens_per_sec: tps, ms_per_token: msPerToken, flops_per_token: flops,
+    gflops: (flops * tps) / 1e9, flops_utilization: (flops * tps) / machinePeakFlops().flops,
+    weight_gb_per_sec: (4 * nonEmb * tps) / 1e9, overhead_share: 1 - forwardMs / totalMs,
+  };
+}
+
+interface LoadResult {
+  clients: number;
+  duration_s: number;
+  model: string;
+  workers: number;
+  batch: number;
+  requests_completed: number;
+  errors: number;
+  error_samples: string[];
+  ttft_ms_p50: number;
+  ttft_ms_p99: number;
+  stream_tokens_per_sec_p50: number;
+  total_tokens_per_sec: number;
+  tokens: number;
+}
+
+const pct = (xs: number[], q: number): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** A random-weight d4 chat model with a byte-level tokenizer in a temp base dir. */
+function tempModelDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nanochat-bench-serve-'));
+  process.env.NANOCHAT_BASE_DIR = dir;
+  const tok = new BpeTokenizer({ name: 'bytes', tokens: Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), pattern: 'gpt4-digits2', specials: ourSpecials(256) });
+  saveTokenizer(tok, join(dir, 'tokenizer'));
+  const model = new GPT(configFromDepth(4, tok.vocabSize, 2048, { headDim: 64 }));
+  model.initWeights(1);
+  const rng = seededRng(5);
+  for (const [name, t] of model.params) {
+    if (name === 'lm_head.weight' || name.endsWith('c_proj.weight')) for (let i = 0; i < t.data.length; i++) t.data[i] = (rng() - 0.5) * 0.2;
+  }
+  saveCheckpoint(checkpointDir('sft', 'd4'), model, { format: 1, stage: 'sft', step: 0, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: { bench: true } });
+  return dir;
+}
+
+async function loadBench(o: { clients: number; durationS: number; maxTokens: number; workers: number; batch: number; source?: string }, say: (s: string) => void): Promise<LoadResult> {
+  const prevBase = process.env.NANOCHAT_BASE_DIR;
+  const tmp = o.source ? undefined : tempModelDir();
+  const server = await startServer({ source: o.source ?? 'sft', workers: o.workers, batch: o.batch, maxQueue: o.clients }, '127.0.0.1', 0);
+  say(`  load: ${o.clients} streaming clients for ${o.durationS} s on ${server.info.modelId} (${o.workers} worker${o.workers > 1 ? 's' : ''}, batch ${o.batch}, max_tokens ${o.maxTokens})`);
+  const ttft: number[] = [];
+  const streamTps: number[] = [];
+  const errors: string[] = [];
+  let completed = 0;
+  let tokens = 0;
+  const t0 = performance.now();
+  const end = t0 + o.durationS * 1000;
+  const client = async (c: number) => {
+    let i = 0;
+    while (performance.now() < end) {
+      const start = performance.now();
+      let first = 0;
+      let n = 0;
+      try {
+        const r = await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ messages: [{ role: 'user', content: `Client ${c}, request ${i++}: tell me something.` }], max_tokens: o.maxTokens, temperature: 0.8, stream: true }),
+        });
+        if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
+        const reader = r.body!.getReader();
+        const dec = new TextDecoder();
+        let buf = '';
+        let done = false;
+        for (;;) {
+          const { value, done: eof } = await reader.read();
+          if (eof) break;
+          buf += dec.decode(value, { stream: true });
+          let cut;
+          while ((cut = buf.indexOf('\n\n')) >= 0) {
+            const ev = buf.slice(0, cut);
+            buf = buf.slice(cut + 2);
+            if (ev === 'data: [DONE]') { done = true; continue; }
+            const j = JSON.parse(ev.slice(6));
+            if (j.error) throw new Error(j.error.message);
+            if (j.choices?.[0]?.delta?.content) {
+              if (!first) first = performance.now();
+              n++;
+            }
+          }
+        }
+        if (!done) throw new Error('stream ended without [DONE]');
+        completed++;
+        tokens += n;
+        if (first) {
+          ttft.push(first - start);
+          const streamS = (performance.now() - first) / 1000;
+          if (n > 1 && streamS > 0) streamTps.push((n - 1) / streamS);
+        }
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.clients }, (_, c) => client(c)));
+  const wall = (performance.now() - t0) / 1000;
+  await server.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (prevBase === undefined) delete process.env.NANOCHAT_BASE_DIR;
+  else process.env.NANOCHAT_BASE_DIR = prevBase;
+  return {
+    clients: o.clients, duration_s: wall, model: server.info.modelId, workers: o.workers, batch: o.batch,
+    requests_completed: completed, errors: errors.length, error_samples: [...new Set(errors)].slice(0, 3),
+    ttft_ms_p50: pct(ttft, 0.5), ttft_ms_p99: pct(ttft, 0.99), stream_tokens_per_sec_p50: pct(streamTps, 0.5),
+    total_tokens_per_sec: tokens / wall, tokens,
+  };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const p = parse('bench serve', 'Single-stream decode speed (depth 4 and 8) and a streaming load test of `nanochat serve`.', FLAGS, argv);
+  const say = (s: string) => (p.json ? process.stderr : process.stdout).write(s + '\n');
+  const be = getBackend();
+  const peak = machinePeakFlops();
+  say(`bench serve: backend ${be.name} (${be.threads} threads), peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source})`);
+  const depths = String(p.values.depths ?? '').split(',').filter(Boolean).map(Number);
+  const steps = num(p, 'decode-tokens', { min: 1, max: 100000 });
+  const decode: DecodeResult[] = [];
+  for (const d of depths) {
+    const r = decodeBench(d, steps);
+    decode.push(r);
+    say(`  decode d${d}: ${r.tokens_per_sec.toFixed(1)} tok/s (${r.ms_per_token.toFixed(2)} ms/token), ${(r.flops_per_token / 1e6).toFixed(1)} MFLOP/token -> ${r.gflops.toFixed(1)} GFLOP/s (${(100 * r.flops_utilization).toFixed(1)}% of peak), weights ${r.weight_gb_per_sec.toFixed(1)} GB/s, ${(100 * r.overhead_share).toFixed(1)}% of the step outside the forward`);
+  }
+  const durationS = num(p, 'duration', { min: 0, allowFloat: true });
+  const batches = String(p.values.batch ?? '1').split(',').filter(Boolean).map((b) => {
+    const n = Number(b);
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new UserError(`--batch takes whole numbers from 1 to 256 separated by commas, got '${p.values.batch}'`);
+    return n;
+  });
+  const load: LoadResult[] = [];
+  if (durationS > 0) {
+    for (const batch of batches) {
+      const r = await loadBench({ clients: num(p, 'clients', { min: 1, max: 1024 }), durationS, maxTokens: num(p, 'max-tokens', { min: 1, max: 4096 }), workers: num(p, 'workers', { min: 1, max: 64 }), batch, source: str(p, 'source') }, say);
+      load.push(r);
+      const vsPeer = load.length > 1 ? `; ${(r.total_tokens_per_sec / load[0].total_tokens_per_sec).toFixed(2)}x the total of batch ${load[0].batch}` : '';
+      say(`  load, batch ${batch}: ${r.requests_completed} requests, ${r.errors} errors${r.errors ? ` (${r.error_samples.join(' | ')})` : ''}; time to first token p50 ${r.ttft_ms_p50.toFixed(0)} ms, p99 ${r.ttft_ms_p99.toFixed(0)} ms; per stream ${r.stream_tokens_per_sec_p50.toFixed(1)} tok/s (p50); total ${r.total_tokens_per_sec.toFixed(1)} tok/s${vsPeer}`);
+    }
+  }
+  emitJson(p, { name: 'serve', backend: be.name, threads: be.threads, peak_gflops: peak.flops / 1e9, decode, load });
+}

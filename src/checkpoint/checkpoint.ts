@@ -1,0 +1,186 @@
+// Checkpoints: <base>/<stage>_checkpoints/<tag>/{model_<step>.safetensors, optim_<step>.safetensors, meta_<step>.json}.
+//
+// Weights use the SPEC tensor names in [out, in] layout, readable by any safetensors library. Each
+// file is written to a temp name and renamed; meta is written last, so a checkpoint counts only
+// once all its files are complete: a kill at any moment leaves the previous checkpoint intact.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseDir } from '../common/paths.js';
+import { UserError } from '../common/errors.js';
+import { GPT, type GPTConfig } from '../model/gpt.js';
+import { loadSafetensors, saveSafetensors, type NamedTensor } from './safetensors.js';
+import { writeFileAtomic } from '../common/atomic.js';
+
+export type Stage = 'base' | 'mid' | 'sft' | 'rl';
+
+/** What a checkpoint keeps of an optimizer (train/optimizer.ts): its step and named state buffers. */
+export interface OptimizerState {
+  step: number;
+  lrMultiplier: number;
+  stateBuffers(): Map<string, Float32Array>;
+  loadStateBuffers(bufs: Map<string, Float32Array>, step: number): void;
+}
+
+const STAGE_DIRS: Record<Stage, string> = {
+  base: 'base_checkpoints',
+  mid: 'mid_checkpoints',
+  sft: 'chatsft_checkpoints',
+  rl: 'chatrl_checkpoints',
+};
+/** the command that makes each stage's checkpoints, for error messages */
+const STAGE_COMMAND: Record<Stage, string> = { base: 'base-train', mid: 'mid-train', sft: 'chat-sft', rl: 'chat-rl' };
+
+export function parseStage(s: string): Stage {
+  if (s in STAGE_DIRS) return s as Stage;
+  throw new UserError(`unknown source '${s}': choose one of base, mid, sft, rl`);
+}
+
+export interface CheckpointMeta {
+  format: 1;
+  stage: Stage;
+  step: number;
+  modelConfig: GPTConfig;
+  /** identity of the tokenizer the model was trained with (vocab size and a content hash) */
+  tokenizer: { vocabSize: number; hash: string };
+  /** training arguments as given, for the report and for resuming */
+  args: Record<string, unknown>;
+  /** dataloader position (stage-specific), to resume exactly */
+  loaderState?: unknown;
+  /** latest metrics: loss, val bpb, ... */
+  metrics?: Record<string, number>;
+  /** anything else a stage wants to carry (e.g. RNG state) */
+  extra?: Record<string, unknown>;
+}
+
+export function stageDir(stage: Stage): string {
+  return join(baseDir(), STAGE_DIRS[stage]);
+}
+
+export function checkpointDir(stage: Stage, tag: string): string {
+  return join(stageDir(stage), tag);
+}
+
+const files = (dir: string, step: number) => ({
+  model: join(dir, `model_${String(step).padStart(6, '0')}.safetensors`),
+  optim: join(dir, `optim_${String(step).padStart(6, '0')}.safetensors`),
+  meta: join(dir, `meta_${String(step).padStart(6, '0')}.json`),
+});
+
+/** Save weights, optionally optimizer state, then meta (last: it marks the checkpoint complete). */
+export function saveCheckpoint(dir: string, model: GPT, meta: CheckpointMeta, optimizer?: OptimizerState): void {
+  mkdirSync(dir, { recursive: true });
+  removeDeadTempFiles(dir);
+  const f = files(dir, meta.step);
+  const weights = new Map<string, NamedTensor>();
+  for (const [name, t] of model.params) weights.set(name, { shape: t.shape, data: t.data });
+  if (optimizer) {
+    const st = new Map<string, NamedTensor>();
+    for (const [name, buf] of optimizer.stateBuffers()) st.set(name, { shape: [buf.length], data: buf });
+    saveSafetensors(f.optim, st, { step: String(optimizer.step), lrMultiplier: String(optimizer.lrMultiplier) });
+  }
+  saveSafetensors(f.model, weights, { format: 'nanochat-ts', step: String(meta.step), config: JSON.stringify(meta.modelConfig) });
+  writeFileAtomic(f.meta, [JSON.stringify(meta, null, 2) + '\n']);
+}
+
+/** Temp files (`<name>.tmp-<pid>`) left by a writer that was killed mid-write: no process finishes them. */
+function removeDeadTempFiles(dir: string): void {
+  for (const n of readdirSync(dir)) {
+    const m = /\.tmp-(\d+)$/.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0); // still running: leave it
+    } catch {
+      rmSync(join(dir, n), { force: true });
+    }
+  }
+}
+
+/** Steps with a complete checkpoint (meta and model present), ascending. */
+export function listSteps(dir: string): number[] {
+  if (!existsSync(dir)) return [];
+  const steps: number[] = [];
+  for (const n of readdirSync(dir)) {
+    const m = /^meta_(\d+)\.json$/.exec(n);
+    if (m && existsSync(files(dir, Number(m[1])).model)) steps.push(Number(m[1]));
+  }
+  return steps.sort((a, b) => a - b);
+}
+
+/** The default model tag of a stage: the deepest `d<N>` tag present (as the reference picks the largest model). */
+export function defaultTag(stage: Stage): string {
+  const root = stageDir(stage);
+  const tags = existsSync(root) ? readdirSync(root).filter((t) => listSteps(join(root, t)).length > 0) : [];
+  if (tags.length === 0) throw new UserError(`no ${stage} checkpoint in ${root}: run \`nanochat ${STAGE_COMMAND[stage]}\` first`);
+  const depth = (t: string) => Number(/^d(\d+)$/.exec(t)?.[1] ?? -1);
+  return tags.sort((a, b) => depth(b) - depth(a) || a.localeCompare(b))[0];
+}
+
+export function readMeta(dir: string, step: number): CheckpointMeta {
+  const path = files(dir, step).meta;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CheckpointMeta;
+  } catch (e) {
+    throw new UserError(`cannot read checkpoint metadata ${path} (${(e as Error).message.split('\n')[0]}): the file is missing or corrupt; resume from an earlier step or retrain`);
+  }
+}
+
+/** Copy checkpoint weights into a model; shapes must match exactly. */
+export function loadWeights(model: GPT, path: string): void {
+  let tensors: Map<string, NamedTensor>;
+  try {
+    tensors = loadSafetensors(path).tensors;
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  for (const [name, t] of model.params) {
+    const src = tensors.get(name);
+    if (!src) throw new UserError(`${path} has no tensor '${name}': it is from a different model shape`);
+    if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
+      throw new UserError(`${path}: '${name}' is [${src.shape}] but this model needs [${t.shape}]: the checkpoint is from a different model shape (check --depth / --head-dim / vocab)`);
+    }
+    t.data.set(src.data);
+  }
+}
+
+export function loadOptimizerState(optimizer: OptimizerState, dir: string, step: number): void {
+  const path = files(dir, step).optim;
+  if (!existsSync(path)) throw new UserError(`checkpoint step ${step} in ${dir} has no optimizer state (${path}); it cannot be resumed`);
+  let st;
+  try {
+    st = loadSafetensors(path);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const bufs = new Map<string, Float32Array>();
+  for (const [n, t] of st.tensors) bufs.set(n, t.data);
+  try {
+    optimizer.loadStateBuffers(bufs, Number(st.metadata.step ?? step));
+  } catch (e) {
+    throw new UserError(`${path}: ${(e as Error).message}: it belongs to a different model or optimizer setup`);
+  }
+}
+
+export interface LoadedModel {
+  model: GPT;
+  meta: CheckpointMeta;
+  dir: string;
+  step: number;
+  tag: string;
+}
+
+/** Load a stage's model: tag defaults to the deepest, step to the latest. */
+export function loadModel(stage: Stage, opts: { tag?: string; step?: number } = {}): LoadedModel {
+  const tag = opts.tag ?? defaultTag(stage);
+  const dir = checkpointDir(stage, tag);
+  const steps = listSteps(dir);
+  if (steps.length === 0) throw new UserError(`no ${stage} checkpoint for tag ${tag} in ${dir}: run \`nanochat ${STAGE_COMMAND[stage]}\` first`);
+  const step = opts.step ?? steps[steps.length - 1];
+  if (!steps.includes(step)) throw new UserError(`no ${stage} checkpoint at step ${step} for tag ${tag}; available steps: ${steps.join(', ')}`);
+  const meta = readMeta(dir, step);
+  const model = new GPT(meta.modelConfig);
+  loadWeights(model, files(dir, step).model);
+  return { model, meta, dir, step, tag };
+}
+
+export { files as checkpointFiles };

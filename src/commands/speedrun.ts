@@ -1,0 +1,113 @@
+// `nanochat speedrun [--tier NAME]`: the whole pipeline, then the report.
+//
+// Each stage runs as its own `nanochat` process (memory is returned between stages, and a crash names
+// its stage); its full output goes to report/logs/<n>-<stage>.log while the terminal shows one progress
+// line per stage. Completed stages leave a marker in $NANOCHAT_BASE_DIR/speedrun/<tier>/, so running
+// the speedrun again skips them; an interrupted training stage resumes from its latest checkpoint.
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, str, emitJson } from '../cli/flags.js';
+import { UserError } from '../common/errors.js';
+import { baseDir, reportDir } from '../common/paths.js';
+import { formatDuration } from '../common/progress.js';
+import { defaultTag, listSteps, checkpointDir } from '../checkpoint/checkpoint.js';
+import { recordTime, resetReport } from '../report/report.js';
+import { TIERS, type StageRun } from '../speedrun/tiers.js';
+
+const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+
+/** Flag value of a stage's args (e.g. the depth, for the checkpoint tag). */
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Resume flags for a training stage that was interrupted after saving a checkpoint. */
+function resumeArgs(stage: StageRun, tiersStages: StageRun[]): string[] {
+  if (!stage.resumes) return [];
+  const depth = flag(tiersStages.find((s) => s.args[0] === 'base-train')!.args, '--depth');
+  let tag = `d${depth}`;
+  try {
+    if (stage.resumes !== 'base') tag = defaultTag('base');
+  } catch { /* no base checkpoint: nothing to resume */ }
+  return listSteps(checkpointDir(stage.resumes, tag)).length > 0 ? ['--resume-from-step', 'latest'] : [];
+}
+
+/** Run one stage; resolves with its exit code. Shows the last line of its output, rewritten in place. */
+function runStage(args: string[], logPath: string, label: string): Promise<number> {
+  return new Promise((resolve) => {
+    const log = createWriteStream(logPath);
+    log.write(`$ nanochat ${args.join(' ')}\n`);
+    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const start = performance.now();
+    let last = '';
+    const tty = Boolean(process.stderr.isTTY);
+    const onData = (d: Buffer) => {
+      log.write(d);
+      const lines = d.toString('utf8').split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean);
+      if (lines.length) last = lines[lines.length - 1];
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const draw = () => {
+      const line = `${label} | ${formatDuration((performance.now() - start) / 1000)} | ${last.slice(0, 110)}`;
+      process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    };
+    const timer = setInterval(draw, tty ? 500 : 30_000);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      log.end();
+      if (tty) process.stderr.write('\r\x1b[2K');
+      resolve(code ?? 1);
+    });
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parse('speedrun', 'The whole pipeline (data, tokenizer, base, mid, SFT, RL, evaluations), then the report. Run it again to resume.', {
+    tier: { type: 'string', default: 'tiny', help: `configuration: ${Object.keys(TIERS).join(', ')} (see src/speedrun/tiers.ts)` },
+  }, argv);
+  const name = str(p, 'tier')!;
+  const tier = TIERS[name];
+  if (!tier) throw new UserError(`unknown tier '${name}': choose one of ${Object.keys(TIERS).join(', ')}`);
+  if (tier.unavailable) throw new UserError(tier.unavailable);
+  const markers = join(baseDir(), 'speedrun', tier.name);
+  const fresh = !existsSync(markers) || readdirSync(markers).length === 0;
+  mkdirSync(markers, { recursive: true });
+  if (fresh) resetReport();
+  const logs = join(reportDir(), 'logs');
+  mkdirSync(logs, { recursive: true });
+  process.stderr.write(`speedrun tier '${tier.name}': ${tier.description}\nbase dir ${baseDir()}; logs in ${logs}\n`);
+  const t0 = performance.now();
+  const done: string[] = [];
+  for (let i = 0; i < tier.stages.length; i++) {
+    const stage = tier.stages[i];
+    const id = `${String(i + 1).padStart(2, '0')}-${stage.args[0]}${stage.args[1] === '-i' ? '-' + stage.args[2] : ''}`;
+    const label = `[${i + 1}/${tier.stages.length}] ${stage.args[0]}${stage.args[1] === '-i' ? ' ' + stage.args[2] : ''}`;
+    const marker = join(markers, `${id}.done`);
+    if (existsSync(marker)) {
+      process.stderr.write(`${label} | done earlier (skipped)\n`);
+      continue;
+    }
+    const args = [...stage.args, ...resumeArgs(stage, tier.stages)];
+    if (args.includes('--resume-from-step')) process.stderr.write(`${label} | resuming from its latest checkpoint\n`);
+    const s0 = performance.now();
+    const logPath = join(logs, `${id}.log`);
+    const code = await runStage(args, logPath, label);
+    const secs = (performance.now() - s0) / 1000;
+    if (code !== 0) {
+      throw new UserError(`stage '${stage.args.join(' ')}' failed (exit ${code}) after ${formatDuration(secs)}; its log: ${logPath}\nFix the cause and run \`nanochat speedrun --tier ${tier.name}\` again: completed stages are skipped.`);
+    }
+    recordTime(id.slice(3), secs);
+    writeFileSync(marker, JSON.stringify({ args, seconds: secs, finished: new Date().toISOString() }) + '\n');
+    done.push(id);
+    process.stderr.write(`${label} | done in ${formatDuration(secs)}\n`);
+  }
+  const total = (performance.now() - t0) / 1000;
+  process.stderr.write(`speedrun '${tier.name}' finished in ${formatDuration(total)}: ${join(reportDir(), 'report.md')}\n`);
+  emitJson(p, { tier: tier.name, seconds: total, stages: done, report: join(reportDir(), 'report.md') });
+  return 0;
+}

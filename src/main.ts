@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// `nanochat`: one CLI, one subcommand per pipeline stage (SPEC section 1). Each subcommand lives in
+// its own module, loaded only when called, and exports `run(argv)`; it returns the exit code.
+
+import { UserError } from './common/errors.js';
+
+type Runner = (argv: string[]) => Promise<number | void>;
+
+interface Command {
+  summary: string;
+  load?: () => Promise<Runner>;
+}
+
+const commands: Record<string, Command> = {
+  'data': { summary: 'fetch data sets (`data download`) into $NANOCHAT_BASE_DIR/data, or copy them from NANOCHAT_DATA_MIRROR' },
+  'tok-train': { summary: 'train the BPE tokenizer' },
+  'tok-eval': { summary: 'compare the tokenizer\'s compression with GPT-2 and GPT-4' },
+  'tok-encode': { summary: 'encode stdin to token ids (or --decode ids to text)' },
+  'base-train': { summary: 'pretrain a GPT; --depth sets everything else' },
+  'base-eval': { summary: 'bits per byte on train/val, CORE score, samples' },
+  'score': { summary: 'loss, bits per byte and perplexity of a text under a checkpoint' },
+  'mid-train': { summary: 'midtraining on the chat mixture' },
+  'chat-sft': { summary: 'supervised finetuning' },
+  'chat-rl': { summary: 'reinforcement learning on GSM8K' },
+  'chat-eval': { summary: 'ARC, MMLU, GSM8K, HumanEval, SpellingBee, ChatCORE' },
+  'chat': { summary: 'talk to a model in the terminal' },
+  'serve': { summary: 'web UI and OpenAI-compatible HTTP API' },
+  'speedrun': { summary: 'the whole pipeline, then the report' },
+  'report': { summary: 'assemble report.md from the stage sections' },
+  'bench': { summary: 'benchmarks: `bench kernels|tokenizer|train|serve|all`' },
+};
+
+/** Register a subcommand's module (kept in one place so the table above reads as the CLI's map). */
+function wire(name: string, load: () => Promise<Runner>): void {
+  commands[name].load = load;
+}
+wire('bench', async () => (await import('./commands/bench.js')).run);
+wire('tok-train', async () => (await import('./commands/tok-train.js')).run);
+wire('tok-eval', async () => (await import('./commands/tok-eval.js')).run);
+wire('tok-encode', async () => (await import('./commands/tok-encode.js')).run);
+wire('base-train', async () => (await import('./commands/base-train.js')).run);
+wire('base-eval', async () => (await import('./commands/base-eval.js')).run);
+wire('score', async () => (await import('./commands/score.js')).run);
+wire('mid-train', async () => (await import('./commands/mid-train.js')).run);
+wire('chat-eval', async () => (await import('./commands/chat-eval.js')).run);
+wire('chat-sft', async () => (await import('./commands/chat-sft.js')).run);
+wire('chat-rl', async () => (await import('./commands/chat-rl.js')).run);
+wire('report', async () => (await import('./commands/report.js')).run);
+wire('speedrun', async () => (await import('./commands/speedrun.js')).run);
+wire('data', async () => (await import('./commands/data.js')).run);
+wire('chat', async () => (await import('./commands/chat.js')).run);
+wire('serve', async () => (await import('./commands/serve.js')).run);
+
+function help(): string {
+  const w = Math.max(...Object.keys(commands).map((k) => k.length)) + 2;
+  return [
+    'nanochat: raw text in, a chat assistant out. Every stage in TypeScript.',
+    '',
+    'Usage: nanochat <command> [flags]   (nanochat <command> --help for its flags)',
+    '',
+    ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(w)}${c.summary}${c.load ? '' : '  [not implemented yet]'}`),
+    '',
+    'Environment: NANOCHAT_BASE_DIR (default ~/.cache/nanochat), NANOCHAT_DATA_MIRROR (offline data folder or URL),',
+    '             NANOCHAT_BACKEND (ref|native, default: fastest that loads), NANOCHAT_THREADS (default: all cores).',
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`nanochat: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}\n`);
+    return 2;
+  }
+  if (!cmd.load) {
+    process.stderr.write(`nanochat ${name}: not implemented yet (${cmd.summary}).\n`);
+    return 2;
+  }
+  const run = await cmd.load();
+  return (await run(rest)) ?? 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof UserError) {
+      process.stderr.write(`nanochat: ${e.message}\n`);
+      process.exitCode = e.code;
+    } else {
+      process.stderr.write(`nanochat: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);
