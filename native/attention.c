@@ -15,15 +15,12 @@
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline long rup(long x, long m) { return (x + m - 1) / m * m; }
 
-typedef struct {
-  const nc_att_shape *s;
-  const float *q, *k, *v, *out, *lse, *dout;
-  float *o, *l, *dq, *dk, *dv;
-} att_job;
+// forward (and decoding): inputs q, k, v; outputs o and the log-sum-exp l of every query row
+typedef struct { const nc_att_shape *s; const float *q, *k, *v; float *o, *l; } fwd_job;
 
 static void fwd_task(void *vctx, int task, int thread) {
   (void)thread;
-  att_job *j = (att_job *)vctx;
+  const fwd_job *j = (const fwd_job *)vctx;
   const nc_att_shape *s = j->s;
   const nc_isa_t *isa = nc_isa;
   int b = task / s->H, h = task % s->H, hk = h / (s->H / s->Hkv), D = s->D, Tq = s->Tq, Tk = s->Tk;
@@ -53,7 +50,7 @@ static void fwd_task(void *vctx, int task, int thread) {
     for (int j0 = 0; j0 <= last && j0 < Tk; j0 += BK) {
       int bk = imin(BK, Tk - j0);
       nc_gemm_packed(bq, bk, D, Qp, (long)D * NC_MR, Kp + (long)j0 * D, (long)D * NC_NR, S, BK, 0);
-      isa->att_softmax(S, BK, bq, bk, s->scale, qpos0, j0, bk, m, l, alpha);
+      isa->att_softmax(S, BK, bq, bk, s->scale, qpos0, j0, m, l, alpha);
       for (int i = 0; i < bq; i++)
         if (alpha[i] != 1.f) { float a = alpha[i]; float *oi = O + (long)i * D; for (int d = 0; d < D; d++) oi[d] *= a; }
       isa->packA(0, S, BK, bq, bk, Pp);
@@ -71,7 +68,7 @@ static void fwd_task(void *vctx, int task, int thread) {
 // Decoding (Tq = 1): the row sees every key; one pass over K and V in place, no packing.
 static void row_task(void *vctx, int task, int thread) {
   (void)thread;
-  att_job *j = (att_job *)vctx;
+  const fwd_job *j = (const fwd_job *)vctx;
   const nc_att_shape *s = j->s;
   int b = task / s->H, h = task % s->H, hk = h / (s->H / s->Hkv), D = s->D;
   long ldq = (long)s->H * D, ldk = (long)s->Hkv * D;
@@ -80,13 +77,20 @@ static void row_task(void *vctx, int task, int thread) {
 }
 
 void nc_attention_fwd(const float *q, const float *k, const float *v, float *out, float *lse, const nc_att_shape *s) {
-  att_job j = { s, q, k, v, NULL, NULL, NULL, out, lse, NULL, NULL, NULL };
+  fwd_job j = { .s = s, .q = q, .k = k, .v = v, .o = out, .l = lse };
   nc_parallel(s->B * s->H, s->Tq == 1 ? row_task : fwd_task, &j);
 }
 
+// backward: the forward's inputs, its output and log-sum-exp, and dout; dq, dk, dv are accumulated into
+typedef struct {
+  const nc_att_shape *s;
+  const float *q, *k, *v, *out, *lse, *dout;
+  float *dq, *dk, *dv;
+} bwd_job;
+
 static void bwd_task(void *vctx, int task, int thread) {
   (void)thread;
-  att_job *j = (att_job *)vctx;
+  const bwd_job *j = (const bwd_job *)vctx;
   const nc_att_shape *s = j->s;
   const nc_isa_t *isa = nc_isa;
   int b = task / s->Hkv, hk = task % s->Hkv, G = s->H / s->Hkv, D = s->D, Tq = s->Tq, Tk = s->Tk;
@@ -132,7 +136,7 @@ static void bwd_task(void *vctx, int task, int thread) {
       for (int i0 = istart; i0 < Tq; i0 += BQ) {
         int bq = imin(BQ, Tq - i0);
         nc_gemm_packed(bq, bk, D, Qa + (long)i0 * D, (long)D * NC_MR, KTp + (long)j0 * D, (long)D * NC_NR, S, BK, 0);
-        isa->att_p(S, BK, bq, bk, s->scale, i0 + off, j0, bk, lseb + i0);
+        isa->att_p(S, BK, bq, bk, s->scale, i0 + off, j0, lseb + i0);
         isa->packA(1, S, BK, bk, bq, PTa);
         nc_gemm_packed(bk, D, bq, PTa, (long)bq * NC_MR, dOb + (long)i0 * NC_NR, (long)Tq * NC_NR, dV + (long)j0 * D, D, 1);
         nc_gemm_packed(bq, bk, D, dOa + (long)i0 * D, (long)D * NC_MR, VTp + (long)j0 * D, (long)D * NC_NR, dP, BK, 0);
@@ -155,6 +159,7 @@ static void bwd_task(void *vctx, int task, int thread) {
 
 void nc_attention_bwd(const float *dout, const float *q, const float *k, const float *v, const float *out, const float *lse,
                       float *dq, float *dk, float *dv, const nc_att_shape *s) {
-  att_job j = { s, q, k, v, out, lse, dout, NULL, NULL, dq, dk, dv };
+  bwd_job j = { .s = s, .q = q, .k = k, .v = v, .out = out, .lse = lse, .dout = dout,
+                .dq = dq, .dk = dk, .dv = dv };
   nc_parallel(s->B * s->Hkv, bwd_task, &j);
 }

@@ -3,8 +3,6 @@
 // so a call costs ~0.2-0.5 us of overhead.
 #include <node_api.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include "kernels.h"
 
 #define MAXARGS 20
@@ -370,7 +368,7 @@ static void env_cleanup(void *arg) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   nc_lock();
-  if (env_count++ == 0 && nc_isa == &nc_isa_generic) nc_set_isa(getenv("NANOCHAT_ISA"));
+  if (env_count++ == 0) nc_isa_init();
   nc_ws_init();
   nc_unlock();
   napi_add_env_cleanup_hook(env, env_cleanup, NULL);

@@ -5,29 +5,11 @@
 // Sizes for this machine (Zen 5: 48 KiB L1d, 1 MiB L2 per core): a B micro-panel KC*NR*4 = 32 KiB sits in L1,
 // the A block MC*KC*4 = 192 KiB in L2, the packed B block KC*NC*4 = 4 MiB in L3.
 #include "nc.h"
-#include <stdlib.h>
 #include <string.h>
 
 #define MC 192
 #define KC 256
 #define NC 4096
-
-const nc_isa_t *nc_isa = &nc_isa_generic;
-
-const char *nc_set_isa(const char *name) {
-  int has512 = 0, has2 = 0;
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
-  has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-  if (!name || !strcmp(name, "auto") || !*name) nc_isa = has512 ? &nc_isa_avx512 : has2 ? &nc_isa_avx2 : &nc_isa_generic;
-  else if (!strcmp(name, "avx512") && has512) nc_isa = &nc_isa_avx512;
-  else if (!strcmp(name, "avx2") && has2) nc_isa = &nc_isa_avx2;
-  else if (!strcmp(name, "generic")) nc_isa = &nc_isa_generic;
-  return nc_isa->name;
-}
 
 // ---- portable packing and micro-kernel (the generic ISA; also the edge/oracle versions)
 // A panel layout: for each k, MR consecutive rows (zero-padded past m).
@@ -95,41 +77,49 @@ void nc_gemm_packed(int M, int N, int K, const float *Ap, long as, const float *
   macro2(M, N, K, Ap, as, Bp, bs, C, ldc, acc);
 }
 
+// The block of the product in flight: columns [jc, jc + nc) of C, depth [pc, pc + kc), its slice of
+// op(B) packed into Bp. The driver moves it; the two task kinds below read it.
+typedef struct { int jc, nc, pc, kc; float *Bp; } gemm_block;
 
-typedef struct {
-  int tA, tB, M, N, K, jc, nc, pc, kc, acc;
-  const float *A, *B; long lda, ldb, ldc; float *C;
-  float *Bp;
-  int nslices, bpanels_per_task;
-} gjob;
-
+// Packs the block's op(B) slice into Bp, `panels` NR-wide panels per task.
+typedef struct { const gemm_block *blk; int tB; const float *B; long ldb; int panels; } packb_job;
 static void task_packB(void *vctx, int t, int thread) {
   (void)thread;
-  gjob *g = (gjob *)vctx;
-  int p0 = t * g->bpanels_per_task, np = (g->nc + NC_NR - 1) / NC_NR;
-  int p1 = p0 + g->bpanels_per_task < np ? p0 + g->bpanels_per_task : np;
+  const packb_job *g = (const packb_job *)vctx;
+  const gemm_block *blk = g->blk;
+  int p0 = t * g->panels, np = (blk->nc + NC_NR - 1) / NC_NR;
+  int p1 = p0 + g->panels < np ? p0 + g->panels : np;
   if (p0 >= p1) return;
-  int j0 = g->jc + p0 * NC_NR, j1 = g->jc + p1 * NC_NR;
-  if (j1 > g->jc + g->nc) j1 = g->jc + g->nc;
-  const float *src = g->tB ? g->B + (long)j0 * g->ldb + g->pc : g->B + (long)g->pc * g->ldb + j0;
-  nc_isa->packB(g->tB, src, g->ldb, g->kc, j1 - j0, g->Bp + (long)p0 * g->kc * NC_NR);
+  int j0 = blk->jc + p0 * NC_NR, j1 = blk->jc + p1 * NC_NR;
+  if (j1 > blk->jc + blk->nc) j1 = blk->jc + blk->nc;
+  const float *src = g->tB ? g->B + (long)j0 * g->ldb + blk->pc : g->B + (long)blk->pc * g->ldb + j0;
+  nc_isa->packB(g->tB, src, g->ldb, blk->kc, j1 - j0, blk->Bp + (long)p0 * blk->kc * NC_NR);
 }
 
+// Task t packs rows [i0, i0 + MC) of op(A) over the block's depth and multiplies them by column slice
+// t % nslices of Bp into C; depth slices after the first (pc > 0) accumulate.
+typedef struct {
+  const gemm_block *blk;
+  int tA, M, acc, nslices;
+  const float *A; long lda;
+  float *C; long ldc;
+} compute_job;
 static void task_compute(void *vctx, int t, int thread) {
   (void)thread;
-  gjob *g = (gjob *)vctx;
+  const compute_job *g = (const compute_job *)vctx;
+  const gemm_block *blk = g->blk;
   int ib = t / g->nslices, sl = t % g->nslices;
   int i0 = ib * MC, mc = g->M - i0 < MC ? g->M - i0 : MC;
-  int np = (g->nc + NC_NR - 1) / NC_NR;
+  int np = (blk->nc + NC_NR - 1) / NC_NR;
   int pps = (np + g->nslices - 1) / g->nslices;
   int p0 = sl * pps, p1 = p0 + pps < np ? p0 + pps : np;
   if (p0 >= p1) return;
-  float *Ap = nc_ws(0, (size_t)nc_packA_size(mc, g->kc));
-  const float *src = g->tA ? g->A + (long)g->pc * g->lda + i0 : g->A + (long)i0 * g->lda + g->pc;
-  nc_isa->packA(g->tA, src, g->lda, mc, g->kc, Ap);
-  int j0 = p0 * NC_NR, j1 = p1 * NC_NR < g->nc ? p1 * NC_NR : g->nc;
-  macro(mc, j1 - j0, g->kc, Ap, g->Bp + (long)p0 * g->kc * NC_NR, g->C + (long)i0 * g->ldc + g->jc + j0, g->ldc,
-        g->pc > 0 || g->acc);
+  float *Ap = nc_ws(0, (size_t)nc_packA_size(mc, blk->kc));
+  const float *src = g->tA ? g->A + (long)blk->pc * g->lda + i0 : g->A + (long)i0 * g->lda + blk->pc;
+  nc_isa->packA(g->tA, src, g->lda, mc, blk->kc, Ap);
+  int j0 = p0 * NC_NR, j1 = p1 * NC_NR < blk->nc ? p1 * NC_NR : blk->nc;
+  float *c = g->C + (long)i0 * g->ldc + blk->jc + j0;
+  macro(mc, j1 - j0, blk->kc, Ap, blk->Bp + (long)p0 * blk->kc * NC_NR, c, g->ldc, blk->pc > 0 || g->acc);
 }
 
 // ---- skinny path: M <= NC_SKINNY, or NC_SKINNY_NT when B is transposed (one token per sequence when
@@ -150,7 +140,8 @@ static void skinny(int tA, int tB, int M, int N, int K, const float *A, long lda
     for (int k = 0; k < K; k++) for (int i = 0; i < M; i++) At[(long)i * K + k] = A[(long)k * lda + i];
     A = At; lda = K;
   }
-  sjob g = { tB, M, K, acc, A, lda, B, ldb, C, ldc, N, N };
+  sjob g = { .tB = tB, .M = M, .K = K, .acc = acc, .A = A, .lda = lda, .B = B, .ldb = ldb, .C = C, .ldc = ldc,
+             .chunk = N, .N = N };
   int T = parallel ? nc_threads() : 1;
   // split when B is over ~1 MiB: below that a wake-up costs more than the bandwidth gained
   if (T > 1 && (double)N * K >= 262144.0) {
@@ -167,24 +158,26 @@ void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, cons
   int T = parallel ? nc_threads() : 1;
   // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
   if ((double)M * N * K < 1e6) T = 1;
-  gjob g = { tA, tB, M, N, K, 0, 0, 0, 0, acc, A, B, lda, ldb, ldc, C, NULL, 1, 1 };
+  gemm_block blk = { 0 };
+  packb_job pb = { .blk = &blk, .tB = tB, .B = B, .ldb = ldb };
+  compute_job cj = { .blk = &blk, .tA = tA, .M = M, .acc = acc, .A = A, .lda = lda, .C = C, .ldc = ldc };
   int nmb = (M + MC - 1) / MC;
   for (int jc = 0; jc < N; jc += NC) {
-    g.jc = jc; g.nc = N - jc < NC ? N - jc : NC;
-    int np = (g.nc + NC_NR - 1) / NC_NR;
+    blk.jc = jc; blk.nc = N - jc < NC ? N - jc : NC;
+    int np = (blk.nc + NC_NR - 1) / NC_NR;
     // enough tasks for dynamic balance: at least 4 per thread when M is short, slicing columns
-    g.nslices = 1;
-    if (T > 1) while (nmb * g.nslices < 4 * T && g.nslices * 2 <= np) g.nslices *= 2;
+    cj.nslices = 1;
+    if (T > 1) while (nmb * cj.nslices < 4 * T && cj.nslices * 2 <= np) cj.nslices *= 2;
     for (int pc = 0; pc < K; pc += KC) {
-      g.pc = pc; g.kc = K - pc < KC ? K - pc : KC;
+      blk.pc = pc; blk.kc = K - pc < KC ? K - pc : KC;
       // the shared packed-B block lives in the caller's thread scratch (slot 1); workers only read it
-      g.Bp = nc_ws(1, (size_t)nc_packB_size(g.kc, g.nc));
+      blk.Bp = nc_ws(1, (size_t)nc_packB_size(blk.kc, blk.nc));
       int ptasks = T > 1 ? 4 * T : 1;
-      g.bpanels_per_task = (np + ptasks - 1) / ptasks;
-      int nt = (np + g.bpanels_per_task - 1) / g.bpanels_per_task;
-      if (T > 1) nc_parallel(nt, task_packB, &g); else for (int t = 0; t < nt; t++) task_packB(&g, t, 0);
-      int ntc = nmb * g.nslices;
-      if (T > 1) nc_parallel(ntc, task_compute, &g); else for (int t = 0; t < ntc; t++) task_compute(&g, t, 0);
+      pb.panels = (np + ptasks - 1) / ptasks;
+      int nt = (np + pb.panels - 1) / pb.panels;
+      if (T > 1) nc_parallel(nt, task_packB, &pb); else for (int t = 0; t < nt; t++) task_packB(&pb, t, 0);
+      int ntc = nmb * cj.nslices;
+      if (T > 1) nc_parallel(ntc, task_compute, &cj); else for (int t = 0; t < ntc; t++) task_compute(&cj, t, 0);
     }
   }
 }

@@ -1,5 +1,5 @@
 // AVX2 + FMA build: kern_impl.h vectorized 8 wide, plus a 4x16 micro-kernel run over the 8x32 packed tile.
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__i386__)  // elsewhere this file is empty and isa.c never names its table
 #pragma GCC target("avx2,fma")
 #define NC_SFX _avx2
 #define NC_NAME "avx2"
@@ -9,7 +9,6 @@
 #define NC_PACKB packB_avx2
 #include "nc.h"
 #include <immintrin.h>
-#include <string.h>
 
 // 4 rows x 16 columns: 8 ymm accumulators + 2 B vectors + 1 broadcast = 11 of 16 registers.
 static inline void uk4x16(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc) {
@@ -56,14 +55,5 @@ static void uk_avx2(int kc, const float *a, const float *b, float *c, long ldc, 
 #define F(name) name##_avx2
 #include "pack_x86.h"
 #undef F
-#include "kern_impl.h"
-#else
-// not x86: a portable table under this name keeps the link whole; nc_set_isa never selects it
-#define NC_SFX _avx2
-#define NC_NAME "avx2"
-#define NC_TABLE nc_isa_avx2
-#define NC_UK nc_uk_ref
-#define NC_PACKA nc_packA_ref
-#define NC_PACKB nc_packB_ref
 #include "kern_impl.h"
 #endif

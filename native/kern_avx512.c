@@ -1,5 +1,5 @@
 // AVX-512 build: kern_impl.h vectorized 16 wide, and the 8x32 GEMM micro-kernel.
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__i386__)  // elsewhere this file is empty and isa.c never names its table
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
 #define NC_SFX _avx512
 #define NC_NAME "avx512"
@@ -54,14 +54,5 @@ static void uk_avx512(int kc, const float *a, const float *b, float *c, long ldc
 #define F(name) name##_avx512
 #include "pack_x86.h"
 #undef F
-#include "kern_impl.h"
-#else
-// not x86: a portable table under this name keeps the link whole; nc_set_isa never selects it
-#define NC_SFX _avx512
-#define NC_NAME "avx512"
-#define NC_TABLE nc_isa_avx512
-#define NC_UK nc_uk_ref
-#define NC_PACKA nc_packA_ref
-#define NC_PACKB nc_packB_ref
 #include "kern_impl.h"
 #endif

@@ -179,12 +179,12 @@ static void F(k_ce_bwd)(const float *logits, const int32_t *tg, const float *lse
 }
 
 // ---- attention score blocks. Row i of the block is query at absolute position qpos0 + i; column c is
-// key kpos0 + c; it is visible when kpos0 + c <= qpos0 + i and c < kvalid. Invisible entries get P = 0.
-static void F(k_att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, float *m, float *l, float *alpha) {
+// key kpos0 + c; it is visible when kpos0 + c <= qpos0 + i. Invisible entries get P = 0.
+static void F(k_att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, float *m, float *l,
+                             float *alpha) {
   for (int i = 0; i < rows; i++) {
     float *s = S + i * ld;
     long lim = qpos0 + i - kpos0 + 1;
-    if (lim > kvalid) lim = kvalid;
     if (lim > cols) lim = cols;
     if (lim <= 0) { for (int c = 0; c < cols; c++) s[c] = 0.f; alpha[i] = 1.f; continue; }
     float mx = -INFINITY;
@@ -230,11 +230,10 @@ static void F(k_att_row)(const float *q, const float *k, const float *v, long ld
   for (int d = 0; d < D; d++) o[d] *= inv;
   *lse = mx + logf(z);
 }
-static void F(k_att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, const float *lse) {
+static void F(k_att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, const float *lse) {
   for (int i = 0; i < rows; i++) {
     float *s = S + i * ld;
     long lim = qpos0 + i - kpos0 + 1;
-    if (lim > kvalid) lim = kvalid;
     if (lim > cols) lim = cols;
     if (lim < 0) lim = 0;
     float L = lse[i];
@@ -329,10 +328,33 @@ static void F(k_gemv_nt)(int M, int K, const float *A, long lda, const float *B,
   }
 }
 
+// Filled by field name: reordering the fields of nc_isa_t in nc.h cannot wire a kernel to the wrong
+// slot, and a field left out is NULL (a crash at its first call, never a wrong kernel run silently).
 const nc_isa_t NC_TABLE = {
-  NC_NAME, NC_UK, NC_PACKA, NC_PACKB, F(k_gemv_nn), F(k_gemv_nt),
-  F(k_add), F(k_mul), F(k_scale), F(k_lerp), F(k_sum), F(k_sumsq),
-  F(k_relu2_fwd), F(k_relu2_bwd), F(k_softcap_fwd), F(k_softcap_bwd), F(k_adamw),
-  F(k_rms_fwd), F(k_rms_bwd), F(k_rope), F(k_ce_fwd), F(k_ce_bwd),
-  F(k_att_softmax), F(k_att_p), F(k_att_ds), F(k_att_row),
+  .name = NC_NAME,
+  .uk = NC_UK,
+  .packA = NC_PACKA,
+  .packB = NC_PACKB,
+  .gemv_nn = F(k_gemv_nn),
+  .gemv_nt = F(k_gemv_nt),
+  .add = F(k_add),
+  .mul = F(k_mul),
+  .scale = F(k_scale),
+  .lerp = F(k_lerp),
+  .sum = F(k_sum),
+  .sumsq = F(k_sumsq),
+  .relu2_fwd = F(k_relu2_fwd),
+  .relu2_bwd = F(k_relu2_bwd),
+  .softcap_fwd = F(k_softcap_fwd),
+  .softcap_bwd = F(k_softcap_bwd),
+  .adamw = F(k_adamw),
+  .rms_fwd = F(k_rms_fwd),
+  .rms_bwd = F(k_rms_bwd),
+  .rope = F(k_rope),
+  .ce_fwd = F(k_ce_fwd),
+  .ce_bwd = F(k_ce_bwd),
+  .att_softmax = F(k_att_softmax),
+  .att_p = F(k_att_p),
+  .att_ds = F(k_att_ds),
+  .att_row = F(k_att_row),
 };

@@ -1,56 +1,27 @@
 // Threaded wrappers: split the big elementwise/rowwise kernels across the pool, and the
 // few kernels that need no ISA-specific code (transpose, embedding, batched matmul dispatch).
+// Each wrapper fills a job that holds only what its task reads, then hands the task to the pool.
 #include "kernels.h"
 #include <math.h>
 #include <string.h>
 
 // Split below 64 Ki elements is not worth a wake-up (~5 us of memory traffic vs ~5-20 us of sync).
 #define PAR_MIN 65536L
+// A sum keeps one partial result per piece, in an array of this size.
+#define MAX_PIECES 256
 
-typedef struct {
-  int op;
-  const float *a, *b; float *o, *o2, *o3;
-  const int32_t *ids;
-  float f0, f1, f2, f3, f4, f5, f6;
-  long n, chunk, rows_dim, V, stride, T, H, D, pos0;
-  int acc, inv;
-  double part[256];
-} ejob;
+// Items [0, n) cut into pieces of `chunk` items, one piece per task; every split job holds one.
+typedef struct { long n, chunk; } pieces;
 
-enum { OP_ADD, OP_MUL, OP_SCALE, OP_LERP, OP_SUM, OP_SUMSQ, OP_R2F, OP_R2B, OP_SCF, OP_SCB, OP_ADAM, OP_FILL, OP_COPY,
-       OP_RMSF, OP_RMSB, OP_ROPE, OP_CEF, OP_CEB };
-
-static void etask(void *vctx, int t, int thread) {
-  (void)thread;
-  ejob *j = (ejob *)vctx;
-  long s = t * j->chunk, e = s + j->chunk < j->n ? s + j->chunk : j->n;
-  if (s >= e) { if (j->op == OP_SUM || j->op == OP_SUMSQ) j->part[t] = 0; return; }
-  long len = e - s;
-  const nc_isa_t *I = nc_isa;
-  switch (j->op) {
-    case OP_ADD: I->add(j->a + s, j->b + s, j->o + s, len, j->acc); break;
-    case OP_MUL: I->mul(j->a + s, j->b + s, j->o + s, len, j->acc); break;
-    case OP_SCALE: I->scale(j->a + s, j->f0, j->o + s, len, j->acc); break;
-    case OP_LERP: I->lerp(j->o + s, j->a + s, j->f0, len); break;
-    case OP_SUM: j->part[t] = I->sum(j->a + s, len); break;
-    case OP_SUMSQ: j->part[t] = I->sumsq(j->a + s, len); break;
-    case OP_R2F: I->relu2_fwd(j->a + s, j->o + s, len); break;
-    case OP_R2B: I->relu2_bwd(j->a + s, j->b + s, j->o + s, len, j->acc); break;
-    case OP_SCF: I->softcap_fwd(j->a + s, j->o + s, len, j->f0); break;
-    case OP_SCB: I->softcap_bwd(j->a + s, j->b + s, j->o + s, len, j->f0, j->acc); break;
-    case OP_ADAM: I->adamw(j->o + s, j->a + s, j->o2 + s, j->o3 + s, len, j->f0, j->f1, j->f2, j->f3, j->f4, j->f5, j->f6); break;
-    case OP_FILL: { float v = j->f0; float *o = j->o + s; for (long i = 0; i < len; i++) o[i] = v; } break;
-    case OP_COPY: memmove(j->o + s, j->a + s, sizeof(float) * len); break;
-    case OP_RMSF: I->rms_fwd(j->a, j->o, j->o2, s, e, j->rows_dim, j->f0); break;
-    case OP_RMSB: I->rms_bwd(j->a, j->b, j->o3, j->o, s, e, j->rows_dim, j->acc); break;
-    case OP_ROPE: I->rope(j->a, j->o, j->b, j->o3, s, e, j->T, j->H, j->D, j->pos0, j->inv, j->acc); break;
-    case OP_CEF: I->ce_fwd(j->a, j->ids, j->o, j->o2, s, e, j->V, j->stride); break;
-    case OP_CEB: I->ce_bwd(j->a, j->ids, j->b, j->o3, j->o, s, e, j->V, j->stride); break;
-  }
+static inline void piece_of(const pieces *p, int t, long *s, long *e) {
+  *s = t * p->chunk;
+  *e = *s + p->chunk < p->n ? *s + p->chunk : p->n;
 }
 
-// n work items of `cost` floats each: pick a chunking with >= PAR_MIN floats per task, <= 4 tasks per thread
-static void run(ejob *j, long n, long cost) {
+// n items of `cost` floats each: >= PAR_MIN floats per piece, <= 4 pieces per thread. Runs `task` on
+// every piece of `job` (whose pieces are `p`) and returns how many there were: 0 when n is 0.
+static int split(pieces *p, long n, long cost, nc_task_fn task, void *job) {
+  if (n <= 0) return 0;
   int T = nc_threads();
   long total = n * cost;
   int nt = 1;
@@ -58,62 +29,254 @@ static void run(ejob *j, long n, long cost) {
     long byvol = total / PAR_MIN;
     nt = byvol < 4L * T ? (int)byvol : 4 * T;
     if (nt > n) nt = (int)n;
-    if (nt > 256) nt = 256;
+    if (nt > MAX_PIECES) nt = MAX_PIECES;
   }
-  j->n = n;
-  j->chunk = (n + nt - 1) / nt;
-  nt = (int)((n + j->chunk - 1) / j->chunk);
-  if (nt <= 1) { j->chunk = n; etask(j, 0, 0); if (j->op == OP_SUM || j->op == OP_SUMSQ) j->n = 1; else j->n = 1; return; }
-  nc_parallel(nt, etask, j);
-  j->n = nt;
+  p->n = n;
+  p->chunk = (n + nt - 1) / nt;
+  nt = (int)((n + p->chunk - 1) / p->chunk);  // rounding the chunk up can leave fewer pieces
+  nc_parallel(nt, task, job);
+  return nt;
 }
 
-void nc_k_add(const float *a, const float *b, float *o, long n, int acc) { ejob j = { .op = OP_ADD, .a = a, .b = b, .o = o, .acc = acc }; run(&j, n, 1); }
-void nc_k_mul(const float *a, const float *b, float *o, long n, int acc) { ejob j = { .op = OP_MUL, .a = a, .b = b, .o = o, .acc = acc }; run(&j, n, 1); }
-void nc_k_scale(const float *x, float al, float *o, long n, int acc) { ejob j = { .op = OP_SCALE, .a = x, .f0 = al, .o = o, .acc = acc }; run(&j, n, 1); }
-void nc_k_lerp(float *d, const float *s, float t, long n) { ejob j = { .op = OP_LERP, .a = s, .o = d, .f0 = t }; run(&j, n, 1); }
-void nc_k_fill(float *d, float v, long n) { ejob j = { .op = OP_FILL, .o = d, .f0 = v }; run(&j, n, 1); }
-void nc_k_copy(const float *s, float *d, long n) { ejob j = { .op = OP_COPY, .a = s, .o = d }; run(&j, n, 1); }
-static double reduce(ejob *j, long n) {
-  run(j, n, 1);
+// ---- elementwise: piece [s, e) of every array
+
+// o (+)= a op b: add, mul, and relu2_bwd (dy, x -> dx) share this shape
+typedef void (*binary_fn)(const float *a, const float *b, float *o, long n, int acc);
+typedef struct { pieces p; binary_fn kernel; const float *a, *b; float *o; int acc; } binary_job;
+static void binary_task(void *job, int t, int thread) {
+  (void)thread;
+  const binary_job *j = (const binary_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  j->kernel(j->a + s, j->b + s, j->o + s, e - s, j->acc);
+}
+static void binary(binary_fn kernel, const float *a, const float *b, float *o, long n, int acc) {
+  binary_job j = { .kernel = kernel, .a = a, .b = b, .o = o, .acc = acc };
+  split(&j.p, n, 1, binary_task, &j);
+}
+void nc_k_add(const float *a, const float *b, float *o, long n, int acc) { binary(nc_isa->add, a, b, o, n, acc); }
+void nc_k_mul(const float *a, const float *b, float *o, long n, int acc) { binary(nc_isa->mul, a, b, o, n, acc); }
+void nc_k_relu2_bwd(const float *dy, const float *x, float *dx, long n, int acc) {
+  binary(nc_isa->relu2_bwd, dy, x, dx, n, acc);
+}
+
+typedef struct { pieces p; const float *x; float alpha; float *o; int acc; } scale_job;
+static void scale_task(void *job, int t, int thread) {
+  (void)thread;
+  const scale_job *j = (const scale_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->scale(j->x + s, j->alpha, j->o + s, e - s, j->acc);
+}
+void nc_k_scale(const float *x, float al, float *o, long n, int acc) {
+  scale_job j = { .x = x, .alpha = al, .o = o, .acc = acc };
+  split(&j.p, n, 1, scale_task, &j);
+}
+
+typedef struct { pieces p; float *d; const float *s; float t; } lerp_job;
+static void lerp_task(void *job, int t, int thread) {
+  (void)thread;
+  const lerp_job *j = (const lerp_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->lerp(j->d + s, j->s + s, j->t, e - s);
+}
+void nc_k_lerp(float *d, const float *s, float t, long n) {
+  lerp_job j = { .d = d, .s = s, .t = t };
+  split(&j.p, n, 1, lerp_task, &j);
+}
+
+typedef struct { pieces p; float *d; float v; } fill_job;
+static void fill_task(void *job, int t, int thread) {
+  (void)thread;
+  const fill_job *j = (const fill_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  float v = j->v, *d = j->d;
+  for (long i = s; i < e; i++) d[i] = v;
+}
+void nc_k_fill(float *d, float v, long n) {
+  fill_job j = { .d = d, .v = v };
+  split(&j.p, n, 1, fill_task, &j);
+}
+
+typedef struct { pieces p; const float *s; float *d; } copy_job;
+static void copy_task(void *job, int t, int thread) {
+  (void)thread;
+  const copy_job *j = (const copy_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  memmove(j->d + s, j->s + s, sizeof(float) * (e - s));
+}
+void nc_k_copy(const float *s, float *d, long n) {
+  copy_job j = { .s = s, .d = d };
+  split(&j.p, n, 1, copy_task, &j);
+}
+
+// sum and sum of squares: one partial per piece, added in piece order (the same total for a given
+// thread count, whichever thread ran which piece)
+typedef double (*reduce_fn)(const float *x, long n);
+typedef struct { pieces p; reduce_fn kernel; const float *x; double part[MAX_PIECES]; } reduce_job;
+static void reduce_task(void *job, int t, int thread) {
+  (void)thread;
+  reduce_job *j = (reduce_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  j->part[t] = j->kernel(j->x + s, e - s);
+}
+static double reduce(reduce_fn kernel, const float *x, long n) {
+  reduce_job j = { .kernel = kernel, .x = x };
+  int np = split(&j.p, n, 1, reduce_task, &j);
   double s = 0;
-  if (j->n == 1 && j->chunk == n) return j->part[0];
-  for (long t = 0; t < j->n; t++) s += j->part[t];
+  for (int t = 0; t < np; t++) s += j.part[t];
   return s;
 }
-double nc_k_sum(const float *x, long n) { ejob j = { .op = OP_SUM, .a = x }; return n <= 0 ? 0 : reduce(&j, n); }
-double nc_k_sumsq(const float *x, long n) { ejob j = { .op = OP_SUMSQ, .a = x }; return n <= 0 ? 0 : reduce(&j, n); }
-void nc_k_relu2_fwd(const float *x, float *y, long n) { ejob j = { .op = OP_R2F, .a = x, .o = y }; run(&j, n, 1); }
-void nc_k_relu2_bwd(const float *dy, const float *x, float *dx, long n, int acc) { ejob j = { .op = OP_R2B, .a = dy, .b = x, .o = dx, .acc = acc }; run(&j, n, 1); }
-void nc_k_softcap_fwd(const float *x, float *y, long n, float cap) { ejob j = { .op = OP_SCF, .a = x, .o = y, .f0 = cap }; run(&j, n, 8); }
-void nc_k_softcap_bwd(const float *dy, const float *y, float *dx, long n, float cap, int acc) { ejob j = { .op = OP_SCB, .a = dy, .b = y, .o = dx, .f0 = cap, .acc = acc }; run(&j, n, 1); }
-void nc_k_adamw(float *p, const float *g, float *m, float *v, long n, double lr, double b1, double b2, double eps, double wd, double step) {
-  float bc1 = (float)(1.0 - pow(b1, step)), bc2 = (float)(1.0 - pow(b2, step));
-  ejob j = { .op = OP_ADAM, .o = p, .a = g, .o2 = m, .o3 = v, .f0 = (float)lr, .f1 = (float)b1, .f2 = (float)b2, .f3 = (float)eps, .f4 = (float)wd, .f5 = bc1, .f6 = bc2 };
-  run(&j, n, 2);
+double nc_k_sum(const float *x, long n) { return reduce(nc_isa->sum, x, n); }
+double nc_k_sumsq(const float *x, long n) { return reduce(nc_isa->sumsq, x, n); }
+
+typedef struct { pieces p; const float *x; float *y; } relu2_fwd_job;
+static void relu2_fwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const relu2_fwd_job *j = (const relu2_fwd_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->relu2_fwd(j->x + s, j->y + s, e - s);
+}
+void nc_k_relu2_fwd(const float *x, float *y, long n) {
+  relu2_fwd_job j = { .x = x, .y = y };
+  split(&j.p, n, 1, relu2_fwd_task, &j);
+}
+
+typedef struct { pieces p; const float *x; float *y; float cap; } softcap_fwd_job;
+static void softcap_fwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const softcap_fwd_job *j = (const softcap_fwd_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->softcap_fwd(j->x + s, j->y + s, e - s, j->cap);
+}
+void nc_k_softcap_fwd(const float *x, float *y, long n, float cap) {
+  softcap_fwd_job j = { .x = x, .y = y, .cap = cap };
+  split(&j.p, n, 8, softcap_fwd_task, &j);  // a tanh per element, weighted as 8 floats
+}
+
+typedef struct { pieces p; const float *dy, *y; float *dx; float cap; int acc; } softcap_bwd_job;
+static void softcap_bwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const softcap_bwd_job *j = (const softcap_bwd_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->softcap_bwd(j->dy + s, j->y + s, j->dx + s, e - s, j->cap, j->acc);
+}
+void nc_k_softcap_bwd(const float *dy, const float *y, float *dx, long n, float cap, int acc) {
+  softcap_bwd_job j = { .dy = dy, .y = y, .dx = dx, .cap = cap, .acc = acc };
+  split(&j.p, n, 1, softcap_bwd_task, &j);
+}
+
+// bc1, bc2: the bias corrections 1 - beta^step
+typedef struct { pieces p; float *param; const float *g; float *m, *v; float lr, b1, b2, eps, wd, bc1, bc2; } adamw_job;
+static void adamw_task(void *job, int t, int thread) {
+  (void)thread;
+  const adamw_job *j = (const adamw_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->adamw(j->param + s, j->g + s, j->m + s, j->v + s, e - s, j->lr, j->b1, j->b2, j->eps, j->wd, j->bc1, j->bc2);
+}
+void nc_k_adamw(float *p, const float *g, float *m, float *v, long n, double lr, double b1, double b2, double eps,
+                double wd, double step) {
+  adamw_job j = { .param = p, .g = g, .m = m, .v = v, .lr = (float)lr, .b1 = (float)b1, .b2 = (float)b2,
+                  .eps = (float)eps, .wd = (float)wd,
+                  .bc1 = (float)(1.0 - pow(b1, step)), .bc2 = (float)(1.0 - pow(b2, step)) };
+  split(&j.p, n, 2, adamw_task, &j);  // 4 arrays read, 3 written: weighted as 2 floats
+}
+
+// ---- rowwise: piece [s, e) is a range of rows
+
+typedef struct { pieces p; const float *x; float *y, *rstd; long dim; float eps; } rms_fwd_job;
+static void rms_fwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const rms_fwd_job *j = (const rms_fwd_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->rms_fwd(j->x, j->y, j->rstd, s, e, j->dim, j->eps);
 }
 void nc_k_rms_fwd(const float *x, float *y, float *rstd, long rows, long dim, float eps) {
-  ejob j = { .op = OP_RMSF, .a = x, .o = y, .o2 = rstd, .rows_dim = dim, .f0 = eps }; run(&j, rows, dim);
+  rms_fwd_job j = { .x = x, .y = y, .rstd = rstd, .dim = dim, .eps = eps };
+  split(&j.p, rows, dim, rms_fwd_task, &j);
+}
+
+typedef struct { pieces p; const float *dy, *y, *rstd; float *dx; long dim; int acc; } rms_bwd_job;
+static void rms_bwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const rms_bwd_job *j = (const rms_bwd_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->rms_bwd(j->dy, j->y, j->rstd, j->dx, s, e, j->dim, j->acc);
 }
 void nc_k_rms_bwd(const float *dy, const float *y, const float *rstd, float *dx, long rows, long dim, int acc) {
-  ejob j = { .op = OP_RMSB, .a = dy, .b = y, .o3 = (float *)rstd, .o = dx, .rows_dim = dim, .acc = acc }; run(&j, rows, dim);
+  rms_bwd_job j = { .dy = dy, .y = y, .rstd = rstd, .dx = dx, .dim = dim, .acc = acc };
+  split(&j.p, rows, dim, rms_bwd_task, &j);
 }
-void nc_k_rope(const float *src, float *dst, const float *cs, const float *sn, long B, long T, long H, long D, long pos0, int inv, int acc) {
-  ejob j = { .op = OP_ROPE, .a = src, .o = dst, .b = cs, .o3 = (float *)sn, .T = T, .H = H, .D = D, .pos0 = pos0, .inv = inv, .acc = acc };
-  run(&j, B * T, H * D);
+
+// rows are the B * T positions, each H heads of D channels
+typedef struct {
+  pieces p;
+  const float *src; float *dst; const float *cos, *sin;
+  long T, H, D, pos0;
+  int inv, acc;
+} rope_job;
+static void rope_task(void *job, int t, int thread) {
+  (void)thread;
+  const rope_job *j = (const rope_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->rope(j->src, j->dst, j->cos, j->sin, s, e, j->T, j->H, j->D, j->pos0, j->inv, j->acc);
+}
+void nc_k_rope(const float *src, float *dst, const float *cs, const float *sn, long B, long T, long H, long D,
+               long pos0, int inv, int acc) {
+  rope_job j = { .src = src, .dst = dst, .cos = cs, .sin = sn, .T = T, .H = H, .D = D, .pos0 = pos0,
+                 .inv = inv, .acc = acc };
+  split(&j.p, B * T, H * D, rope_task, &j);
+}
+
+// cross-entropy rows are V logits `stride` floats apart; an exp per logit, weighted as 4 floats
+typedef struct { pieces p; const float *logits; const int32_t *t; float *loss, *lse; long V, stride; } ce_fwd_job;
+static void ce_fwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const ce_fwd_job *j = (const ce_fwd_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->ce_fwd(j->logits, j->t, j->loss, j->lse, s, e, j->V, j->stride);
 }
 void nc_k_ce_fwd(const float *logits, const int32_t *t, float *loss, float *lse, long rows, long V, long stride) {
-  ejob j = { .op = OP_CEF, .a = logits, .ids = t, .o = loss, .o2 = lse, .V = V, .stride = stride }; run(&j, rows, V * 4);
+  ce_fwd_job j = { .logits = logits, .t = t, .loss = loss, .lse = lse, .V = V, .stride = stride };
+  split(&j.p, rows, V * 4, ce_fwd_task, &j);
 }
-void nc_k_ce_bwd(const float *logits, const int32_t *t, const float *lse, const float *dloss, float *dl, long rows, long V, long stride) {
-  ejob j = { .op = OP_CEB, .a = logits, .ids = t, .b = lse, .o3 = (float *)dloss, .o = dl, .V = V, .stride = stride }; run(&j, rows, V * 4);
+
+typedef struct {
+  pieces p;
+  const float *logits; const int32_t *t; const float *lse, *dloss;
+  float *dlogits;
+  long V, stride;
+} ce_bwd_job;
+static void ce_bwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const ce_bwd_job *j = (const ce_bwd_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->ce_bwd(j->logits, j->t, j->lse, j->dloss, j->dlogits, s, e, j->V, j->stride);
+}
+void nc_k_ce_bwd(const float *logits, const int32_t *t, const float *lse, const float *dloss, float *dl, long rows,
+                 long V, long stride) {
+  ce_bwd_job j = { .logits = logits, .t = t, .lse = lse, .dloss = dloss, .dlogits = dl, .V = V, .stride = stride };
+  split(&j.p, rows, V * 4, ce_bwd_task, &j);
 }
 
 // ---- transpose: 32 x 32 tiles so both the reads and the writes stay within a few cache lines
-typedef struct { const float *s; float *d; long rows, cols; } tjob;
-static void ttask(void *vctx, int t, int thread) {
+typedef struct { const float *s; float *d; long rows, cols; } transpose_job;
+static void transpose_task(void *job, int t, int thread) {
   (void)thread;
-  tjob *j = (tjob *)vctx;
+  const transpose_job *j = (const transpose_job *)job;
   long r0 = (long)t * 32, r1 = r0 + 32 < j->rows ? r0 + 32 : j->rows;
   for (long c0 = 0; c0 < j->cols; c0 += 32) {
     long c1 = c0 + 32 < j->cols ? c0 + 32 : j->cols;
@@ -122,10 +285,10 @@ static void ttask(void *vctx, int t, int thread) {
   }
 }
 void nc_k_transpose(const float *src, float *dst, long rows, long cols) {
-  tjob j = { src, dst, rows, cols };
+  transpose_job j = { .s = src, .d = dst, .rows = rows, .cols = cols };
   int nt = (int)((rows + 31) / 32);
-  if (rows * cols < 2 * PAR_MIN) for (int t = 0; t < nt; t++) ttask(&j, t, 0);
-  else nc_parallel(nt, ttask, &j);
+  if (rows * cols < 2 * PAR_MIN) for (int t = 0; t < nt; t++) transpose_task(&j, t, 0);
+  else nc_parallel(nt, transpose_task, &j);
 }
 
 // ---- embedding
@@ -133,39 +296,41 @@ void nc_k_emb_fwd(const float *table, const int32_t *ids, float *out, long n, lo
   for (long i = 0; i < n; i++) memcpy(out + i * dim, table + (long)ids[i] * dim, sizeof(float) * dim);
 }
 // scatter-add; threads split the channels so two threads never touch the same row element
-typedef struct { const float *dout; const int32_t *ids; float *dt; long n, dim, chunk; } embjob;
-static void embtask(void *vctx, int t, int thread) {
+typedef struct { const float *dout; const int32_t *ids; float *dtable; long n, dim, chunk; } emb_bwd_job;
+static void emb_bwd_task(void *job, int t, int thread) {
   (void)thread;
-  embjob *j = (embjob *)vctx;
+  const emb_bwd_job *j = (const emb_bwd_job *)job;
   long c0 = t * j->chunk, c1 = c0 + j->chunk < j->dim ? c0 + j->chunk : j->dim;
   for (long i = 0; i < j->n; i++) {
-    float *d = j->dt + (long)j->ids[i] * j->dim;
+    float *d = j->dtable + (long)j->ids[i] * j->dim;
     const float *s = j->dout + i * j->dim;
     for (long c = c0; c < c1; c++) d[c] += s[c];
   }
 }
 void nc_k_emb_bwd(const float *dout, const int32_t *ids, float *dtable, long n, long dim) {
-  embjob j = { dout, ids, dtable, n, dim, dim };
+  emb_bwd_job j = { .dout = dout, .ids = ids, .dtable = dtable, .n = n, .dim = dim, .chunk = dim };
   int T = nc_threads();
   if (T > 1 && n * dim >= 2 * PAR_MIN && dim >= 64) {
     j.chunk = ((dim + T - 1) / T + 15) / 16 * 16;
-    nc_parallel((int)((dim + j.chunk - 1) / j.chunk), embtask, &j);
-  } else embtask(&j, 0, 0);
+    nc_parallel((int)((dim + j.chunk - 1) / j.chunk), emb_bwd_task, &j);
+  } else emb_bwd_task(&j, 0, 0);
 }
 
 // ---- batched matmul: parallel over the batch when it has enough items, else inside each product
-typedef struct { int tA, tB, M, N, K, acc; const float *A, *B; float *C; long sA, sB, sC; } bjob;
-static void btask(void *vctx, int t, int thread) {
+typedef struct { int tA, tB, M, N, K, acc; const float *A, *B; float *C; long sA, sB, sC; } batch_job;
+static void batch_task(void *job, int t, int thread) {
   (void)thread;
-  bjob *j = (bjob *)vctx;
+  const batch_job *j = (const batch_job *)job;
   nc_gemm(j->tA, j->tB, j->M, j->N, j->K, j->A + t * j->sA, j->tA ? j->M : j->K, j->B + t * j->sB, j->tB ? j->K : j->N,
           j->C + t * j->sC, j->N, j->acc, 0);
 }
-void nc_k_matmul(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc, long sA, long sB, long sC) {
+void nc_k_matmul(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc,
+                 long sA, long sB, long sC) {
   if (batch <= 0) return;
-  bjob j = { tA, tB, M, N, K, acc, A, B, C, sA, sB, sC };
+  batch_job j = { .tA = tA, .tB = tB, .M = M, .N = N, .K = K, .acc = acc, .A = A, .B = B, .C = C,
+                  .sA = sA, .sB = sB, .sC = sC };
   // sC == 0 with batch > 1 would make tasks race on one output: run those in order (like ref, the last write wins)
-  if (batch >= 2 * nc_threads() && sC != 0) { nc_parallel(batch, btask, &j); return; }
+  if (batch >= 2 * nc_threads() && sC != 0) { nc_parallel(batch, batch_task, &j); return; }
   for (int b = 0; b < batch; b++)
     nc_gemm(tA, tB, M, N, K, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, C + b * sC, N, acc, 1);
 }

@@ -22,11 +22,12 @@ void nc_unlock(void);
 void nc_parallel(int ntasks, nc_task_fn fn, void *ctx);  // runs fn(ctx, t, thread) for t < ntasks; caller helps
 void nc_pool_shutdown(void);          // joins the workers (env cleanup); a later job restarts them
 double nc_peak_flops(void);           // peak.c: measured float32 FMA FLOP/s of all pool threads
+// per-OS-thread scratch: slot-indexed, 64-byte aligned, grows and never shrinks
 float *nc_ws(int slot, size_t nfloats);
-void nc_ws_init(void);              // addon load: creates the key whose destructor frees a pool worker's scratch
-void nc_ws_release_thread(int last);  // env cleanup: free this thread's scratch; `last` also deletes the key  // per-OS-thread scratch (64-byte aligned, grows, never shrinks)
+void nc_ws_init(void);                // addon load: creates the key whose destructor frees a pool worker's scratch
+void nc_ws_release_thread(int last);  // env cleanup: free this thread's scratch; `last` also deletes the key
 
-// ---- instruction-set specific kernels, chosen once at load (or by nc_set_isa)
+// ---- instruction-set specific kernels: one table per instruction set (kern_*.c), chosen in isa.c
 typedef void (*nc_uk_fn)(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc);
 typedef void (*nc_packA_fn)(int trans, const float *A, long lda, int m, int k, float *dst);
 typedef void (*nc_packB_fn)(int trans, const float *B, long ldb, int k, int n, float *dst);
@@ -58,16 +59,20 @@ typedef struct {
   void (*ce_fwd)(const float *logits, const int32_t *t, float *loss, float *lse, long r0, long r1, long V, long stride);
   void (*ce_bwd)(const float *logits, const int32_t *t, const float *lse, const float *dloss, float *dl, long r0, long r1, long V, long stride);
   // attention helpers on one (rows x cols) score block S (row stride ld), see attention.c
-  void (*att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, float *m, float *l, float *alpha);
-  void (*att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, long kvalid, const float *lse);
+  void (*att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, float *m, float *l,
+                      float *alpha);
+  void (*att_p)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, const float *lse);
   void (*att_ds)(const float *P, float *dP, long ld, int rows, int cols, const float *delta, float scale);
   // one query row that sees all Tk keys (decoding): o (D floats) and its log-sum-exp; S: Tk floats of scratch
   void (*att_row)(const float *q, const float *k, const float *v, long ldk, int Tk, int D, float scale, float *S, float *o, float *lse);
 } nc_isa_t;
 
-extern const nc_isa_t *nc_isa;
-extern const nc_isa_t nc_isa_generic, nc_isa_avx2, nc_isa_avx512;
+extern const nc_isa_t *nc_isa;  // the table in use
+extern const nc_isa_t nc_isa_generic, nc_isa_avx2, nc_isa_avx512;  // the AVX tables exist in x86 builds only
+int nc_cpu_has_avx512(void);      // this CPU runs the AVX-512 table (F, VL, BW, DQ, FMA)
+int nc_cpu_has_avx2(void);        // this CPU runs the AVX2 table (AVX2, FMA)
 const char *nc_set_isa(const char *name);  // "avx512" | "avx2" | "generic" | "auto"; returns the name in use
+void nc_isa_init(void);           // first load: the table NANOCHAT_ISA names, else the best this CPU runs
 
 // ---- GEMM (gemm.c): C = op(A) op(B) (+ C when acc); lda/ldb/ldc are row strides of the stored matrices.
 void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel);

@@ -7,7 +7,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 static pthread_mutex_t big = PTHREAD_MUTEX_INITIALIZER;  // serializes jobs (held by binding entry points)
