@@ -1,7 +1,8 @@
-"""Benchmark peer: the same GPT (SPEC section 2) trained with PyTorch CPU eager, for `nanochat bench train`.
+"""Benchmark peer: the same GPT as src/model/gpt.ts (nanochat's: rotary, QK-norm, ReLU^2 MLP, soft-capped
+logits) trained with PyTorch CPU eager, for `nanochat bench train`.
 
-Prints one JSON line: {"tokens_per_sec": ..., "threads": ...}. Written for this project from the SPEC;
-run by src/train/bench.ts only when `import torch` works (Debian: apt-get install python3-torch).
+Prints one JSON line: {"tokens_per_sec": ..., "threads": ...}. Written for this project;
+run by src/bench/train.ts only when `import torch` works (Debian: apt-get install python3-torch).
 Usage: python3 torch_gpt.py DEPTH HEAD_DIM VOCAB SEQ ROWS STEPS
 """
 import json, math, os, sys, time

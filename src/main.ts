@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `nanochat`: one CLI, one subcommand per pipeline stage (SPEC section 1). Each subcommand lives in
+// `nanochat`: one CLI, one subcommand per pipeline stage. Each subcommand lives in
 // its own module, loaded only when called, and exports `run(argv)`; it returns the exit code.
 
 import { UserError } from './common/errors.js';

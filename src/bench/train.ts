@@ -1,5 +1,5 @@
 // `nanochat bench train [--json]`: training throughput (tokens/s), MFU against the machine's f32 peak,
-// and peak resident memory, for the SPEC GPT at depth 4 (head dim 64) and depth 8, vocab 8192,
+// and peak resident memory, for our GPT (src/model/gpt.ts) at depth 4 (head dim 64) and depth 8, vocab 8192,
 // 512-token rows, 16 rows per optimizer step; random tokens (speed does not depend on the data).
 // Peer in the same run: the same model trained by PyTorch CPU eager (bench/torch_gpt.py), when
 // `python3 -c "import torch"` works. Debian's python3-torch calls the system BLAS: install
@@ -11,9 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, num, type FlagSpec } from '../cli/flags.js';
-import { GPT, configFromDepth } from '../model/gpt.js';
-import { Optimizer } from '../train/optimizer.js';
-import { arena } from '../tensor/tensor.js';
+import { configFromDepth } from '../model/gpt.js';
+import { syntheticStep } from '../train/synthetic-step.js';
 import { getBackend } from '../tensor/backends.js';
 import { machinePeakFlops } from '../tensor/peak.js';
 
@@ -62,29 +61,15 @@ export async function run(argv: string[]): Promise<void> {
     const headDim = depth <= 4 ? 64 : 128;
     // rows per pass: the whole step at depth 4; half of it (2 accumulation passes) at depth 8 to bound memory
     const B = depth <= 4 ? ROWS : ROWS / 2, accum = ROWS / B;
-    const model = new GPT(configFromDepth(depth, VOCAB, SEQ, { headDim }));
-    model.initWeights(1);
-    const opt = new Optimizer(model.paramGroups({ embedding: 0.2, unembedding: 0.004, matrix: 0.02 }));
-    let seed = 12345;
-    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % VOCAB;
-    const ids = Int32Array.from({ length: B * SEQ }, rand), targets = Int32Array.from({ length: B * SEQ }, rand);
-    const step = () => {
-      for (let a = 0; a < accum; a++) {
-        const loss = model.forward(ids, B, SEQ, targets).loss!;
-        loss.backward();
-        arena.reset();
-      }
-      opt.stepAll();
-      opt.zeroGrad();
-    };
-    step();
+    const run = syntheticStep(configFromDepth(depth, VOCAB, SEQ, { headDim }), B, accum);
+    run.step();
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step();
+    for (let i = 0; i < steps; i++) run.step();
     const dt = (performance.now() - t0) / 1000 / steps;
     const tps = (ROWS * SEQ) / dt;
-    const mfu = (model.flopsPerToken() * tps) / peak.flops;
+    const mfu = (run.model.flopsPerToken() * tps) / peak.flops;
     const rss = process.resourceUsage().maxRSS / 1024;
-    arena.clear();
+    run.dispose();
     say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}%, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
     const peer = torchPeer(depth, headDim, steps);
     const c: Case = { name: `train_d${depth}`, depth, tokens_per_sec: tps, mfu, peak_rss_mb: rss, peer_tokens_per_sec: peer, ratio: peer ? tps / peer : null };

@@ -1,4 +1,4 @@
-// The conversation data model shared by rendering, the chat tasks, the engine and the server (SPEC 6).
+// The conversation data model shared by rendering, the chat tasks, the engine and the server.
 
 export type Role = 'system' | 'user' | 'assistant';
 

@@ -1,4 +1,4 @@
-// Turning a conversation into token ids and a loss mask (SPEC section 6).
+// Turning a conversation into token ids and a loss mask, in nanochat's chat format.
 //
 //   <|bos|> <|user_start|> user text <|user_end|> <|assistant_start|> assistant ... <|assistant_end|> ...
 //

@@ -1,16 +1,19 @@
 // Checkpoints: <base>/<stage>_checkpoints/<tag>/{model_<step>.safetensors, optim_<step>.safetensors, meta_<step>.json}.
 //
-// Weights use the SPEC tensor names in [out, in] layout, readable by any safetensors library. Each
-// file is written to a temp name and renamed; meta is written last, so a checkpoint counts only
-// once all its files are complete: a kill at any moment leaves the previous checkpoint intact.
+// Weights use the PyTorch names of nanochat's GPT (transformer.wte.weight,
+// transformer.h.{i}.attn.c_q.weight, ..., lm_head.weight) in [out, in] layout, readable by any
+// safetensors library. Each file is written to a temp name and renamed; meta is written last, so a
+// checkpoint counts only once all its files are complete: a kill at any moment leaves the previous checkpoint intact.
+// A save that fails (a full disk: one line saying how full, see disk-full.ts) removes what it wrote.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseDir } from '../common/paths.js';
 import { UserError } from '../common/errors.js';
 import { GPT, type GPTConfig } from '../model/gpt.js';
-import { loadSafetensors, saveSafetensors, type NamedTensor } from './safetensors.js';
-import { writeFileAtomic } from '../common/atomic.js';
+import { encodeSafetensors, loadSafetensors, type NamedTensor } from './safetensors.js';
+import { removeDeadTempFiles, tempName, writeFileAtomic } from '../common/atomic.js';
+import { diskFullMessage, isDiskFull } from './disk-full.js';
 
 export type Stage = 'base' | 'mid' | 'sft' | 'rl';
 
@@ -53,7 +56,7 @@ export interface CheckpointMeta {
   extra?: Record<string, unknown>;
 }
 
-export function stageDir(stage: Stage): string {
+function stageDir(stage: Stage): string {
   return join(baseDir(), STAGE_DIRS[stage]);
 }
 
@@ -67,32 +70,50 @@ const files = (dir: string, step: number) => ({
   meta: join(dir, `meta_${String(step).padStart(6, '0')}.json`),
 });
 
-/** Save weights, optionally optimizer state, then meta (last: it marks the checkpoint complete). */
-export function saveCheckpoint(dir: string, model: GPT, meta: CheckpointMeta, optimizer?: OptimizerState): void {
+/** Writes one whole file under its final name or throws (common/atomic.ts's writer; tests pass one that fails). */
+export type FileWriter = (path: string, parts: (Uint8Array | string)[]) => void;
+
+/**
+ * Save optimizer state, weights, then meta (last: it marks the checkpoint complete). If a write fails, this
+ * step's files and the failed write's temp file are removed, so a half-saved step never lingers or fills
+ * the disk; a full disk is a UserError naming the file, the bytes it needed and the bytes free.
+ */
+export function saveCheckpoint(
+  dir: string, model: GPT, meta: CheckpointMeta, optimizer?: OptimizerState, write: FileWriter = writeFileAtomic,
+): void {
   mkdirSync(dir, { recursive: true });
   removeDeadTempFiles(dir);
   const f = files(dir, meta.step);
-  const weights = new Map<string, NamedTensor>();
-  for (const [name, t] of model.params) weights.set(name, { shape: t.shape, data: t.data });
+  const plan: { path: string; parts: (Uint8Array | string)[] }[] = [];
   if (optimizer) {
     const st = new Map<string, NamedTensor>();
     for (const [name, buf] of optimizer.stateBuffers()) st.set(name, { shape: [buf.length], data: buf });
-    saveSafetensors(f.optim, st, { step: String(optimizer.step), lrMultiplier: String(optimizer.lrMultiplier) });
+    const stateMeta = { step: String(optimizer.step), lrMultiplier: String(optimizer.lrMultiplier) };
+    plan.push({ path: f.optim, parts: encodeSafetensors(st, stateMeta) });
   }
-  saveSafetensors(f.model, weights, { format: 'nanochat-ts', step: String(meta.step), config: JSON.stringify(meta.modelConfig) });
-  writeFileAtomic(f.meta, [JSON.stringify(meta, null, 2) + '\n']);
-}
-
-/** Temp files (`<name>.tmp-<pid>`) left by a writer that was killed mid-write: no process finishes them. */
-function removeDeadTempFiles(dir: string): void {
-  for (const n of readdirSync(dir)) {
-    const m = /\.tmp-(\d+)$/.exec(n);
-    if (!m || Number(m[1]) === process.pid) continue;
+  const weights = new Map<string, NamedTensor>();
+  for (const [name, t] of model.params) weights.set(name, { shape: t.shape, data: t.data });
+  const weightsMeta = { format: 'nanochat-ts', step: String(meta.step), config: JSON.stringify(meta.modelConfig) };
+  plan.push({ path: f.model, parts: encodeSafetensors(weights, weightsMeta) });
+  plan.push({ path: f.meta, parts: [JSON.stringify(meta, null, 2) + '\n'] });
+  const bytes = (parts: (Uint8Array | string)[]): number =>
+    parts.reduce((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength), 0);
+  const written: string[] = [];
+  for (const { path, parts } of plan) {
     try {
-      process.kill(Number(m[1]), 0); // still running: leave it
-    } catch {
-      rmSync(join(dir, n), { force: true });
+      write(path, parts);
+    } catch (e) {
+      rmSync(tempName(path), { force: true });
+      // files of this step written before the failure (and the step's meta, once they replaced an older
+      // save of the same step) go too: none of this step counts, and its space is free again
+      for (const p of written.length ? [...written, f.meta] : []) rmSync(p, { force: true });
+      if (!isDiskFull(e)) throw e;
+      throw new UserError(diskFullMessage({
+        step: meta.step, file: path, fileBytes: bytes(parts), checkpointBytes: plan.reduce((n, x) => n + bytes(x.parts), 0),
+        dir, previousStep: listSteps(dir).filter((s) => s < meta.step).at(-1),
+      }));
     }
+    written.push(path);
   }
 }
 

@@ -6,7 +6,6 @@
 // padded with spaces to a multiple of 8, then the raw little-endian data, offsets relative to its start.
 
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../common/atomic.js';
 
 export interface NamedTensor {
   shape: readonly number[];
@@ -36,10 +35,6 @@ export function encodeSafetensors(tensors: Map<string, NamedTensor>, metadata: R
     parts.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength)); // x86 and ARM are little-endian
   }
   return parts;
-}
-
-export function saveSafetensors(path: string, tensors: Map<string, NamedTensor>, metadata: Record<string, string> = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 /** Read a safetensors file; every structural problem is an Error naming the file and what is wrong. */

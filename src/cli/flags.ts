@@ -27,7 +27,7 @@ export function parse(command: string, summary: string, spec: FlagSpec, argv: st
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    parsed = parseArgs({ args: negativeValuesInline(argv, options), options, allowPositionals, strict: true });
   } catch (e) {
     throw new UserError(`${(e as Error).message.split('\n')[0]}\nRun \`nanochat ${command} --help\` for the flags.`);
   }
@@ -36,6 +36,27 @@ export function parse(command: string, summary: string, spec: FlagSpec, argv: st
     process.exit(0);
   }
   return { values: parsed.values as Parsed['values'], positionals: parsed.positionals, json: Boolean(parsed.values.json) };
+}
+
+/**
+ * `--eval-every -1` as `--eval-every=-1`: node's parseArgs refuses a value that starts with a dash ("argument is
+ * ambiguous"), but nanochat's scripts write -1 for "never" and "derive it", and no flag of ours looks like a number.
+ * Only a string flag followed by a number is joined; `--` ends the flags.
+ */
+function negativeValuesInline(argv: string[], options: OptionSpec): string[] {
+  const shortToLong = new Map(Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]));
+  const result: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') { result.push(...argv.slice(i)); break; }
+    const name = arg.startsWith('--') ? arg.slice(2) : /^-[^-]$/.test(arg) ? shortToLong.get(arg[1]) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      result.push(`--${name}=${next}`);
+      i++;
+    } else result.push(arg);
+  }
+  return result;
 }
 
 export function usage(command: string, summary: string, spec: FlagSpec): string {
@@ -61,6 +82,41 @@ export function num(p: Parsed, name: string, opts: { min?: number; max?: number;
   if (opts.min !== undefined && v < opts.min) throw new UserError(`--${name} must be at least ${opts.min}, got ${v}`);
   if (opts.max !== undefined && v > opts.max) throw new UserError(`--${name} must be at most ${opts.max}, got ${v}`);
   return v;
+}
+
+/** A periodic flag (`--eval-every`, `--save-every`, ...) at -1, as nanochat's scripts write "never". */
+export const NEVER = -1;
+
+/**
+ * Read a periodic flag: N > 0 steps, 0 (whatever the flag's help says 0 does, e.g. "only at the end"), or -1
+ * (NEVER). Anything else (-2, 1.5, x) is a one-line error.
+ */
+export function every(p: Parsed, name: string): number {
+  const raw = p.values[name];
+  if (typeof raw !== 'string' || !/^(-1|\d+)$/.test(raw.trim())) {
+    throw new UserError(`--${name} must be a number of steps, 0, or -1 for never; got '${raw ?? ''}'`);
+  }
+  return Number(raw);
+}
+
+/** The trainer's period for a value read by every(): N stays N, 0 becomes `atZero`, NEVER becomes 0 (never there). */
+export function trainerPeriod(value: number, atZero: number): number {
+  return value === NEVER ? 0 : value === 0 ? atZero : value;
+}
+
+/**
+ * Every training stage's horizon, `--num-iterations`: N > 0 steps, or -1 / 0 / not given for the stage's own
+ * horizon (returned as -1). `alias` is another name of the same flag (chat-rl's `--num-steps`); giving both with
+ * different values is an error.
+ */
+export function numIterations(p: Parsed, alias?: string): number {
+  const given = ['num-iterations', ...(alias ? [alias] : [])].filter((name) => p.values[name] !== undefined);
+  const values = given.map((name) => num(p, name, { min: -1 }));
+  if (values.length === 2 && values[0] !== values[1]) {
+    throw new UserError(`--num-iterations ${values[0]} and --${alias} ${values[1]} disagree: ` +
+      `--${alias} is another name for --num-iterations, give one of them`);
+  }
+  return values.length && values[0] > 0 ? values[0] : -1;
 }
 
 export function str(p: Parsed, name: string): string | undefined {

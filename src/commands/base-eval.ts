@@ -1,9 +1,11 @@
 // `nanochat base-eval`: how good is the pretrained model? Bits per byte on the first --split-tokens
-// of the training and validation shards, greedy samples of the reference prompts, and the CORE score.
+// of the training documents, of the held-out ones (val) and of the out-of-domain shard (when there
+// are several), greedy samples of the reference prompts, and the CORE score.
 
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../common/atomic.js';
+import { markdownTable } from '../report/markdown-table.js';
 import { writeReportSection } from '../report/section.js';
 import { parse, num, str, out, emitJson, type FlagSpec } from '../cli/flags.js';
 import { modelFlags, modelChoice } from '../cli/model-flags.js';
@@ -11,7 +13,7 @@ import { loadModelAndTokenizer } from '../checkpoint/load.js';
 import { UserError } from '../common/errors.js';
 import { evaluateBpb } from '../eval/bpb.js';
 import { greedySamples, SAMPLE_PROMPTS } from '../eval/samples.js';
-import { listShards, splitShards } from '../data/shards.js';
+import { listShards, shardName, splitShards } from '../data/shards.js';
 import { baseDir, dataDir } from '../common/paths.js';
 import { recordMetrics } from '../report/report.js';
 import { Progress } from '../common/progress.js';
@@ -33,7 +35,7 @@ const FLAGS: FlagSpec = {
 export async function run(argv: string[]): Promise<number> {
   const p = parse('base-eval', 'Evaluate a base checkpoint: train/val bits per byte, samples and the CORE score.', FLAGS, argv);
   const log = out(p);
-  const { model, tok, meta, tag, step } = loadModelAndTokenizer(modelChoice(p, 'base'));
+  const { model, tok, tag, step } = loadModelAndTokenizer(modelChoice(p, 'base'));
   const B = num(p, 'device-batch-size', { min: 1 }), splitTokens = num(p, 'split-tokens', { min: 0 });
   const maxPerTask = num(p, 'max-per-task', { min: -1 });
   const coreLabels = str(p, 'core-tasks')?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -48,12 +50,17 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const bpb: Record<string, number> = {};
+  let oodShard: string | undefined;
   if (splitTokens > 0) {
-    const files = listShards(str(p, 'data-dir') ?? join(dataDir(), 'pretrain_openstax'));
-    for (const split of ['train', 'val'] as const) {
-      const r = await evaluateBpb(model, tok, splitShards(files, split), B, T, splitTokens);
-      bpb[split] = r.bpb;
-      log(`${split} bpb: ${r.bpb.toFixed(4)} (${r.tokens.toLocaleString('en-US')} tokens)`);
+    const split = splitShards(listShards(str(p, 'data-dir') ?? join(dataDir(), 'pretrain_openstax')));
+    if (split.outOfDomain) oodShard = shardName(split.outOfDomain.files[0]);
+    else log('one shard: val is its held-out documents; there is no out-of-domain shard to score');
+    for (const name of ['train', 'val', 'ood'] as const) {
+      const set = name === 'ood' ? split.outOfDomain : split[name];
+      if (!set) continue;
+      const r = await evaluateBpb(model, tok, set, B, T, splitTokens);
+      bpb[name] = r.bpb;
+      log(`${name === 'ood' ? `val (out of domain: ${oodShard})` : name} bpb: ${r.bpb.toFixed(4)} (${r.tokens.toLocaleString('en-US')} tokens)`);
     }
   }
   const samples = greedySamples(model, tok, SAMPLE_PROMPTS, 16);
@@ -89,17 +96,21 @@ export async function run(argv: string[]): Promise<number> {
 
   const metrics: Record<string, number> = {};
   if (bpb.val !== undefined) metrics['val bpb'] = bpb.val;
+  if (bpb.ood !== undefined) metrics['val bpb (out of domain)'] = bpb.ood;
   if (core && Number.isFinite(core.score.core)) metrics.CORE = core.score.core;
   recordMetrics('BASE', metrics);
 
   writeReportSection('base-model-evaluation.md', [
     '## Base model evaluation', '', `checkpoint: base/${tag} step ${step}`, '',
-    ...(splitTokens > 0 ? ['| split | bits per byte |', '|---|---|', `| train | ${bpb.train.toFixed(4)} |`, `| val | ${bpb.val.toFixed(4)} |`, ''] : []),
+    ...(splitTokens > 0
+      ? [markdownTable(['split', 'bits per byte'], [['train', bpb.train.toFixed(4)], ['val (held-out documents)', bpb.val.toFixed(4)],
+        ...(bpb.ood !== undefined ? [[`val (out of domain: ${oodShard})`, bpb.ood.toFixed(4)]] : [])]), '']
+      : []),
     ...(core ? [`### ${coreScoreLine(core.score)}`, '', ...(maxPerTask > 0 ? [`(first ${maxPerTask} items per task)`, ''] : []), ...coreTable(core), ''] : []),
     'Samples (greedy):', '', '```', ...samples, '```', '',
   ].join('\n'));
   emitJson(p, {
-    tag, step, train_bpb: bpb.train ?? null, val_bpb: bpb.val ?? null, samples,
+    tag, step, train_bpb: bpb.train ?? null, val_bpb: bpb.val ?? null, val_ood_bpb: bpb.ood ?? null, samples,
     ...(core ? {
       core: Number.isFinite(core.score.core) ? core.score.core : null,
       core_tasks: core.score.numTasks,

@@ -1,4 +1,4 @@
-// `nanochat chat-eval`: how good is a chat model? (SPEC section 7)
+// `nanochat chat-eval`: how good is a chat model?
 //
 //   ARC-Easy, ARC-Challenge, MMLU  letter logits at the answer position (categorical.ts), no sampling
 //   GSM8K, SpellingBee             generate with the engine (calculator tool included), read `#### N`
@@ -7,6 +7,7 @@
 //                                  b = 0.25 for the four-letter tasks and 0 for the generative ones
 //
 // A problem counts as solved when any of its -n samples is right (pass@n, as the reference).
+// --max-problems N scores a sample of N problems per task, drawn with the fixed seed 42 (tasks/subset.ts).
 // Everything is deterministic for a fixed --seed: greedy by default (-t 0), and with sampling every
 // problem uses the same seeded per-row generators. Outputs: a table, a CSV per run in
 // $NANOCHAT_BASE_DIR/chat_eval/, the report section chat-evaluation-<source>.md, the summary
@@ -30,7 +31,7 @@ import { ALL_CHAT_TASKS, chatCore, parseTaskList, runChatEval, resultsTable, res
 const FLAGS: FlagSpec = {
   ...modelFlags(undefined, 'mid, sft or rl'),
   task: { type: 'string', short: 'a', help: `tasks, separated by '|' or ',' (default: all of ${ALL_CHAT_TASKS.join(', ')})` },
-  'max-problems': { type: 'string', help: 'evaluate only the first N problems of each task' },
+  'max-problems': { type: 'string', help: 'evaluate N problems of each task, drawn with the fixed seed 42 (the same N every run)' },
   'num-samples': { type: 'string', short: 'n', default: '1', help: 'samples per generative problem (solved if any is right)' },
   temperature: { type: 'string', short: 't', default: '0', help: 'sampling temperature for the generative tasks (0: greedy)' },
   'top-k': { type: 'string', short: 'k', default: '50', help: 'sample among the k most likely tokens (0: all)' },

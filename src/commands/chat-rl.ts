@@ -1,4 +1,4 @@
-// `nanochat chat-rl`: reinforcement learning on GSM8K (SPEC 6), the reference's simplified GRPO,
+// `nanochat chat-rl`: reinforcement learning on GSM8K, the reference's simplified GRPO,
 // which is really REINFORCE with a per-question baseline:
 //
 //   for each of 16 training questions per step: sample 16 answers (temperature 1.0, top-k 50, up to
@@ -13,39 +13,44 @@
 // policy's entropy: when it falls fast, the policy is collapsing). pass@1..k on GSM8K test at evals.
 
 import { join } from 'node:path';
-import { parse, num, out, emitJson, type FlagSpec } from '../cli/flags.js';
+import { parse, num, out, emitJson, every, numIterations, trainerPeriod, type FlagSpec } from '../cli/flags.js';
+import { KEEP_LAST_FLAG, parseKeepLast } from '../cli/train-flags.js';
 import { UserError } from '../common/errors.js';
-import { Optimizer } from '../train/optimizer.js';
+import { Optimizer, constantMuonMomentum } from '../train/optimizer.js';
 import { checkpointDir, type CheckpointMeta } from '../checkpoint/checkpoint.js';
 import { resumeRun } from '../checkpoint/resume.js';
 import { train } from '../train/trainer.js';
 import { type Batch } from '../data/batch.js';
 import { machinePeakFlops } from '../tensor/peak.js';
 import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
+import { markdownTable } from '../report/markdown-table.js';
 import { writeReportSection } from '../report/section.js';
 import { loadSource, scaledLrs } from '../train/source.js';
 import { SOURCE_FLAGS, parseSource } from '../cli/model-flags.js';
 import { GSM8K } from '../tasks/gsm8k.js';
 import type { EvalTask } from '../tasks/task.js';
+import { shuffledIndices, shuffledSubset } from '../tasks/subset.js';
 import type { Conversation } from '../chat/conversation.js';
 import { renderForCompletion } from '../chat/render.js';
 import { Engine } from '../engine/engine.js';
-import { Rng } from '../tasks/rng.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 
 const FLAGS: FlagSpec = {
   ...SOURCE_FLAGS,
-  'num-steps': { type: 'string', default: '-1', help: 'optimizer steps (-1: one pass over GSM8K train)' },
+  // no defaults on these two, so that giving both with different values can be refused
+  'num-iterations': { type: 'string', help: 'optimizer steps (-1, 0 or not given: one pass over GSM8K train)' },
+  'num-steps': { type: 'string', help: 'another name for --num-iterations' },
   'examples-per-step': { type: 'string', default: '16', help: 'questions per step' },
   'num-samples': { type: 'string', default: '16', help: 'sampled answers per question' },
   'max-new-tokens': { type: 'string', default: '256', help: 'longest sampled answer' },
   temperature: { type: 'string', default: '1.0', help: 'sampling temperature' },
   'top-k': { type: 'string', default: '50', help: 'sample among the k most likely tokens' },
   'init-lr-frac': { type: 'string', default: '0.05', help: 'learning rates as a fraction of pretraining\'s' },
-  'eval-every': { type: 'string', default: '60', help: 'steps between pass@k evaluations on GSM8K test (0: only at start and end)' },
+  'eval-every': { type: 'string', default: '60', help: 'steps between pass@k evaluations on GSM8K test (0: only at start and end; -1: never)' },
   'eval-examples': { type: 'string', default: '400', help: 'GSM8K test questions per evaluation' },
   'eval-k': { type: 'string', default: '8', help: 'samples per eval question: reports pass@1..k' },
-  'save-every': { type: 'string', default: '60', help: 'steps between checkpoints (0: only at the end)' },
+  'save-every': { type: 'string', default: '60', help: 'steps between checkpoints (0 or -1: only the final one)' },
+  ...KEEP_LAST_FLAG,
   seed: { type: 'string', default: '42', help: 'seed of the question order and the sampling' },
 };
 
@@ -93,12 +98,16 @@ export function rollout(engine: Engine, tok: TextTokenizer, task: EvalTask, conv
   return { batch: { inputs, targets, weights, B, T }, rewards, advantages, meanLength, sampledTokens: sampled };
 }
 
-/** pass@1..k on the first n questions: fraction with at least one correct answer among the first j samples. */
+/**
+ * pass@1..k on n questions sampled with seed 42 (tasks/subset.ts): fraction with at least one correct answer
+ * among the first j samples.
+ */
 export function passAtK(engine: Engine, tok: TextTokenizer, task: EvalTask, n: number, k: number, opts: { maxNewTokens: number; temperature: number; topK: number; seed: number }): number[] {
   const hits = new Array<number>(k).fill(0);
-  const total = Math.min(n, task.size());
+  const sample = shuffledSubset(task, n);
+  const total = sample.size();
   for (let i = 0; i < total; i++) {
-    const conv = task.get(i);
+    const conv = sample.get(i);
     const prompt = renderForCompletion(tok, conv);
     const room = engine.room(prompt.length);
     if (room < 1) continue;
@@ -116,6 +125,10 @@ export async function run(argv: string[]): Promise<number> {
   const p = parse('chat-rl', 'Reinforcement learning on GSM8K (simplified GRPO / REINFORCE), from an SFT checkpoint.', FLAGS, argv);
   const log = out(p);
   const src = parseSource(p, 'sft');
+  // the periodic flags and the horizon are checked before anything loads
+  const stepsArg = numIterations(p, 'num-steps');
+  const evalEvery = every(p, 'eval-every'), saveEvery = every(p, 'save-every');
+  const keepLast = parseKeepLast(p);
   const t0 = performance.now();
   const { loaded, tok, srcArgs } = loadSource(src);
   const model = loaded.model, config = model.config;
@@ -127,15 +140,14 @@ export async function run(argv: string[]): Promise<number> {
 
   const trainTask = new GSM8K({ split: 'train' }), testTask = new GSM8K({ split: 'test' });
   const questions = src.maxConversations ? Math.min(src.maxConversations, trainTask.size()) : trainTask.size();
-  // a fixed shuffled order of the training questions; step s takes the next perStep of it
-  const order = Array.from({ length: questions }, (_, i) => i);
-  new Rng(seed).shuffle(order);
-  const stepsArg = num(p, 'num-steps', { min: -1 });
+  // a fixed shuffled order of the training questions (with --max-conversations, a sample of all of them);
+  // step s takes the next perStep of it
+  const order = shuffledIndices(trainTask.size(), questions, seed);
   const iterations = stepsArg > 0 ? stepsArg : Math.max(1, Math.floor(questions / perStep));
   log(`RL on GSM8K: ${iterations} steps x ${perStep} questions x ${numSamples} samples (max ${sampling.maxNewTokens} tokens, T=${sampling.temperature}, top-k ${sampling.topK}); lr ${frac} x pretraining`);
 
   const dir = checkpointDir('rl', loaded.tag);
-  const opt = new Optimizer(model.paramGroups(lrs));
+  const opt = new Optimizer(constantMuonMomentum(model.paramGroups(lrs)));
   const tokId = tokenizerIdentity(tok);
   let startStep = 0;
   if (src.resume !== undefined) {
@@ -146,7 +158,6 @@ export async function run(argv: string[]): Promise<number> {
   let cursor = startStep * perStep;
   let stepRewards: number[] = [], stepLengths: number[] = [], stepNll = { sum: 0, n: 0 };
   const evalK = num(p, 'eval-k', { min: 1 }), evalExamples = num(p, 'eval-examples', { min: 1 });
-  const evalEvery = num(p, 'eval-every', { min: 0 });
   const res = await train({
     model, optimizer: opt, dir, numIterations: iterations, gradAccum: perStep, B: numSamples, T: config.sequenceLen, startStep,
     nextBatch: async () => {
@@ -160,13 +171,14 @@ export async function run(argv: string[]): Promise<number> {
     },
     loaderState: () => ({ cursor }),
     lrMultiplier: (s) => 1 - s / iterations,
-    evalEvery: evalEvery > 0 ? evalEvery : iterations,
+    evalEvery: trainerPeriod(evalEvery, iterations),
     evaluate: async () => {
       const pk = passAtK(engine, tok, testTask, evalExamples, evalK, { ...sampling, seed: 777 });
       return Object.fromEntries(pk.map((v, j) => [`pass@${j + 1}`, v]));
     },
     sampleEvery: 0,
-    saveEvery: num(p, 'save-every', { min: 0 }),
+    saveEvery: trainerPeriod(saveEvery, 0),
+    keepLast,
     meta: (step): CheckpointMeta => ({
       format: 1, stage: 'rl', step, modelConfig: config, tokenizer: tokId,
       args: { ...srcArgs, source: `${src.source}/${loaded.tag}@${loaded.step}`, examplesPerStep: perStep, numSamples, initLrFrac: frac, ...sampling, seed },
@@ -185,12 +197,14 @@ export async function run(argv: string[]): Promise<number> {
   const first = res.evals[0] ?? {}, last = res.evals[res.evals.length - 1] ?? {};
   const summary = { tag: loaded.tag, dir, iterations, seconds: (performance.now() - t0) / 1000, firstPass1: first['pass@1'], finalPass1: last['pass@1'], final: last };
   writeReportSection('chat-rl.md', [
-    '## Chat RL', '', '| setting | value |', '|---|---|',
-    `| source | ${src.source}/${loaded.tag} step ${loaded.step} |`, `| steps | ${iterations} x ${perStep} questions x ${numSamples} samples |`,
-    `| sampling | temperature ${sampling.temperature}, top-k ${sampling.topK}, max ${sampling.maxNewTokens} tokens |`,
-    `| learning rates | ${frac} x pretraining |`, `| time | ${summary.seconds.toFixed(1)} s |`, '',
-    `| eval | ${Array.from({ length: evalK }, (_, j) => `pass@${j + 1}`).join(' | ')} |`, `|---|${Array.from({ length: evalK }, () => '---').join('|')}|`,
-    ...res.evals.map((e) => `| step ${e.step} | ${Array.from({ length: evalK }, (_, j) => (e[`pass@${j + 1}`] ?? 0).toFixed(4)).join(' | ')} |`), '',
+    '## Chat RL', '', markdownTable(['setting', 'value'], [
+      ['source', `${src.source}/${loaded.tag} step ${loaded.step}`],
+      ['steps', `${iterations} x ${perStep} questions x ${numSamples} samples`],
+      ['sampling', `temperature ${sampling.temperature}, top-k ${sampling.topK}, max ${sampling.maxNewTokens} tokens`],
+      ['learning rates', `${frac} x pretraining`], ['time', `${summary.seconds.toFixed(1)} s`],
+    ]), '',
+    markdownTable(['eval', ...Array.from({ length: evalK }, (_, j) => `pass@${j + 1}`)],
+      res.evals.map((e) => [`step ${e.step}`, ...Array.from({ length: evalK }, (_, j) => (e[`pass@${j + 1}`] ?? 0).toFixed(4))])), '',
     `![RL curves](${join(dir, 'loss.svg')})`, '',
   ].join('\n'));
   emitJson(p, summary);

@@ -1,4 +1,4 @@
-// `nanochat chat-sft`: supervised finetuning into an assistant (SPEC 6).
+// `nanochat chat-sft`: supervised finetuning into an assistant.
 //
 // From the mid checkpoint (or --source base): each conversation of the SFT mixture is its own padded
 // row with the loss mask applied (only assistant tokens are targets), 32 conversations per optimizer
@@ -6,9 +6,10 @@
 // validation loss on held-out conversations and quick MMLU / ARC-Easy letter accuracy.
 
 import { join } from 'node:path';
-import { parse, num, out, emitJson, type FlagSpec, type Parsed } from '../cli/flags.js';
+import { parse, num, out, emitJson, every, numIterations, trainerPeriod, NEVER, type FlagSpec, type Parsed } from '../cli/flags.js';
+import { gradClipFlag, KEEP_LAST_FLAG, parseGradClip, parseKeepLast } from '../cli/train-flags.js';
 import { UserError } from '../common/errors.js';
-import { Optimizer } from '../train/optimizer.js';
+import { Optimizer, constantMuonMomentum } from '../train/optimizer.js';
 import { checkpointDir, type CheckpointMeta } from '../checkpoint/checkpoint.js';
 import { resumeRun } from '../checkpoint/resume.js';
 import { train } from '../train/trainer.js';
@@ -18,6 +19,7 @@ import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
 import { sftMixture, sftValTask } from '../tasks/mixtures.js';
 import { chatEvalTask } from '../tasks/registry.js';
 import { evaluateCategorical } from '../eval/categorical.js';
+import { markdownTable } from '../report/markdown-table.js';
 import { writeReportSection } from '../report/section.js';
 import { firstN, loadSource, scaledLrs } from '../train/source.js';
 import { SOURCE_FLAGS, parseSource } from '../cli/model-flags.js';
@@ -31,17 +33,20 @@ const FLAGS: FlagSpec = {
   'device-batch-size': { type: 'string', default: '4', help: 'conversations per forward/backward pass' },
   'examples-per-step': { type: 'string', default: '32', help: 'conversations per optimizer step' },
   'num-epochs': { type: 'string', default: '1', help: 'passes over the SFT mixture' },
-  'num-iterations': { type: 'string', default: '-1', help: 'optimizer steps (-1: from --num-epochs)' },
+  'num-iterations': { type: 'string', default: '-1', help: 'optimizer steps (-1 or 0: from --num-epochs)' },
   'init-lr-frac': { type: 'string', default: '0.02', help: 'learning rates as a fraction of pretraining\'s' },
-  'eval-every': { type: 'string', default: '100', help: 'steps between validation loss evaluations (0: only at start and end)' },
+  'eval-every': { type: 'string', default: '100', help: 'steps between validation loss evaluations (0: only at start and end; -1: never)' },
   'eval-conversations': { type: 'string', default: '200', help: 'held-out conversations for the validation loss' },
-  'eval-metrics-every': { type: 'string', default: '200', help: 'steps between quick MMLU / ARC-Easy accuracy (0: only at the end)' },
-  'eval-metrics-max-problems': { type: 'string', default: '256', help: 'questions per quick accuracy' },
-  'save-every': { type: 'string', default: '0', help: 'steps between checkpoints (0: only at the end)' },
+  'eval-metrics-every': { type: 'string', default: '200', help: 'steps between quick MMLU / ARC-Easy accuracy (0: only at the end; -1: never)' },
+  'eval-metrics-max-problems': { type: 'string', default: '256', help: 'questions per quick accuracy (a sample drawn with seed 42)' },
+  'save-every': { type: 'string', default: '0', help: 'steps between checkpoints (0 or -1: only the final one)' },
+  ...KEEP_LAST_FLAG,
+  // the reference's SFT does not clip (its pretraining clips at 1.0)
+  ...gradClipFlag('0'),
 };
 
 /** Mean masked cross-entropy over conversations, batched like training. */
-export function conversationLoss(model: GPT, tok: TextTokenizer, task: Task, n: number, B: number): number {
+function conversationLoss(model: GPT, tok: TextTokenizer, task: Task, n: number, B: number): number {
   let sum = 0, count = 0;
   const total = Math.min(n, task.size());
   for (let s = 0; s < total; s += B) {
@@ -58,6 +63,10 @@ export async function run(argv: string[]): Promise<number> {
   const p: Parsed = parse('chat-sft', 'Supervised finetuning on the SFT mixture, from a mid (or base) checkpoint.', FLAGS, argv);
   const log = out(p);
   const src = parseSource(p, 'mid');
+  // the periodic flags and the horizon are checked before anything loads
+  const iterArg = numIterations(p), evalEvery = every(p, 'eval-every'), saveEvery = every(p, 'save-every');
+  const metricsEvery = every(p, 'eval-metrics-every');
+  const gradClip = parseGradClip(p), keepLast = parseKeepLast(p);
   const t0 = performance.now();
   const { loaded, tok, srcArgs } = loadSource(src);
   const model = loaded.model, config = model.config;
@@ -69,13 +78,12 @@ export async function run(argv: string[]): Promise<number> {
 
   const mixture = firstN(sftMixture(), src.maxConversations);
   const epochs = num(p, 'num-epochs', { min: 1 });
-  const iterArg = num(p, 'num-iterations', { min: -1 });
   const iterations = iterArg > 0 ? iterArg : Math.floor((mixture.size() * epochs) / perStep);
   if (iterations < 1) throw new UserError(`the SFT mixture has ${mixture.size()} conversations, fewer than one step of ${perStep}: lower --examples-per-step`);
   log(`SFT: ${mixture.size()} conversations, ${iterations} steps of ${perStep} (${gradAccum} passes of ${B}), lr fraction ${frac} of pretraining`);
 
   const dir = checkpointDir('sft', loaded.tag);
-  const opt = new Optimizer(model.paramGroups(lrs));
+  const opt = new Optimizer(constantMuonMomentum(model.paramGroups(lrs)));
   const tokId = tokenizerIdentity(tok);
   let startStep = 0, cursor = 0;
   if (src.resume !== undefined) {
@@ -86,10 +94,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const valTask = sftValTask();
   const evalConvs = num(p, 'eval-conversations', { min: 1 });
-  const metricsEvery = num(p, 'eval-metrics-every', { min: 0 }), maxProblems = num(p, 'eval-metrics-max-problems', { min: 1 });
-  const evalEvery = num(p, 'eval-every', { min: 0 });
+  const maxProblems = num(p, 'eval-metrics-max-problems', { min: 1 });
   const res = await train({
-    model, optimizer: opt, dir, numIterations: iterations, gradAccum, B, T: config.sequenceLen, startStep,
+    model, optimizer: opt, dir, numIterations: iterations, gradAccum, gradClip, B, T: config.sequenceLen, startStep,
     nextBatch: async () => {
       const convs = Array.from({ length: B }, (_, i) => mixture.get((cursor + i) % mixture.size()));
       cursor += B;
@@ -97,20 +104,22 @@ export async function run(argv: string[]): Promise<number> {
     },
     loaderState: () => ({ cursor }),
     lrMultiplier: (s) => 1 - s / iterations,
-    evalEvery: evalEvery > 0 ? evalEvery : iterations,
+    evalEvery: trainerPeriod(evalEvery, iterations),
     evaluate: async (step) => {
       const m: Record<string, number> = { val_loss: conversationLoss(model, tok, valTask, evalConvs, B) };
-      if (step === iterations || (metricsEvery > 0 && step % metricsEvery === 0)) {
-        m.mmlu_acc = evaluateCategorical(model, tok, chatEvalTask('MMLU', undefined, { step: 7 }), { maxProblems }).accuracy;
+      if (metricsEvery !== NEVER && (step === iterations || (metricsEvery > 0 && step % metricsEvery === 0))) {
+        // evaluateCategorical samples maxProblems questions of the whole task with seed 42 (tasks/subset.ts)
+        m.mmlu_acc = evaluateCategorical(model, tok, chatEvalTask('MMLU'), { maxProblems }).accuracy;
         m.arc_easy_acc = evaluateCategorical(model, tok, chatEvalTask('ARC-Easy'), { maxProblems }).accuracy;
       }
       return m;
     },
     sampleEvery: 0,
-    saveEvery: num(p, 'save-every', { min: 0 }),
+    saveEvery: trainerPeriod(saveEvery, 0),
+    keepLast,
     meta: (step): CheckpointMeta => ({
       format: 1, stage: 'sft', step, modelConfig: config, tokenizer: tokId,
-      args: { ...srcArgs, source: `${src.source}/${loaded.tag}@${loaded.step}`, deviceBatchSize: B, examplesPerStep: perStep, initLrFrac: frac },
+      args: { ...srcArgs, source: `${src.source}/${loaded.tag}@${loaded.step}`, deviceBatchSize: B, examplesPerStep: perStep, initLrFrac: frac, gradClip },
     }),
     peakFlops: machinePeakFlops().flops,
     log,
@@ -122,13 +131,18 @@ export async function run(argv: string[]): Promise<number> {
     firstValLoss: first.val_loss, finalValLoss: last.val_loss, mmluAcc: last.mmlu_acc, arcEasyAcc: last.arc_easy_acc,
     seconds: (performance.now() - t0) / 1000,
   };
+  // --eval-every -1 or --eval-metrics-every -1 leave these undefined
+  const shown = (x: number | undefined): string => (x === undefined ? 'not measured' : x.toFixed(4));
   writeReportSection('chat-sft.md', [
-    '## Chat SFT', '', '| setting | value |', '|---|---|',
-    `| source | ${src.source}/${loaded.tag} step ${loaded.step} |`, `| conversations | ${mixture.size()} |`,
-    `| iterations | ${iterations} x ${perStep} conversations |`, `| learning rates | ${frac} x pretraining (embedding ${lrs.embedding.toPrecision(3)}, unembedding ${lrs.unembedding.toPrecision(3)}, matrix ${lrs.matrix.toPrecision(3)}) |`,
-    `| val loss | ${summary.firstValLoss?.toFixed(4)} -> ${summary.finalValLoss?.toFixed(4)} |`,
-    `| quick MMLU / ARC-Easy accuracy | ${summary.mmluAcc?.toFixed(4)} / ${summary.arcEasyAcc?.toFixed(4)} (${maxProblems} questions each) |`,
-    `| final train loss | ${res.finalLoss.toFixed(4)} |`, `| time | ${summary.seconds.toFixed(1)} s |`, '',
+    '## Chat SFT', '', markdownTable(['setting', 'value'], [
+      ['source', `${src.source}/${loaded.tag} step ${loaded.step}`], ['conversations', mixture.size()],
+      ['iterations', `${iterations} x ${perStep} conversations`],
+      ['learning rates', `${frac} x pretraining (embedding ${lrs.embedding.toPrecision(3)}, ` +
+        `unembedding ${lrs.unembedding.toPrecision(3)}, matrix ${lrs.matrix.toPrecision(3)})`],
+      ['val loss', `${shown(summary.firstValLoss)} -> ${shown(summary.finalValLoss)}`],
+      ['quick MMLU / ARC-Easy accuracy', `${shown(summary.mmluAcc)} / ${shown(summary.arcEasyAcc)} (${maxProblems} questions each)`],
+      ['final train loss', res.finalLoss.toFixed(4)], ['time', `${summary.seconds.toFixed(1)} s`],
+    ]), '',
     `![SFT loss](${join(dir, 'loss.svg')})`, '',
   ].join('\n'));
   emitJson(p, summary);

@@ -1,4 +1,4 @@
-// `nanochat chat`: talk to a checkpoint in the terminal (SPEC sections 1 and 8).
+// `nanochat chat`: talk to a checkpoint in the terminal.
 //
 //   nanochat chat                       interactive, the sft model; `clear` starts over, `quit` exits
 //   nanochat chat -p "Why is the sky blue?"   one answer, then exit (with --json: a JSON result too)

@@ -1,4 +1,4 @@
-// The report card (SPEC section 10): every stage writes a markdown section into $NANOCHAT_BASE_DIR/report/
+// The report card: every stage writes a markdown section into $NANOCHAT_BASE_DIR/report/
 // and its headline numbers into report/summary.json; `nanochat report` assembles report.md (and
 // report.html) from them: environment, code size, the sections in pipeline order, and the summary
 // table `Metric | BASE | MID | SFT | RL` with the total wall-clock time.

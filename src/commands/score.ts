@@ -27,7 +27,7 @@ export interface ScoreResult {
   perplexity: number;
 }
 
-export function scoreText(model: GPT, tok: TextTokenizer, text: string): ScoreResult {
+function scoreText(model: GPT, tok: TextTokenizer, text: string): ScoreResult {
   const ids = [tok.bosId(), ...tok.encode(text)];
   if (ids.length < 2) throw new UserError('the text is empty: nothing to score');
   const T = model.config.sequenceLen;

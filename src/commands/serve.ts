@@ -1,4 +1,4 @@
-// `nanochat serve`: the chat page and the HTTP API (SPEC section 9; routes in server.ts).
+// `nanochat serve`: the chat page and the HTTP API (routes in server.ts).
 //
 //   nanochat serve                      sft model on http://127.0.0.1:8000
 //   nanochat serve -i rl --workers 2 --batch 16 --port 9000

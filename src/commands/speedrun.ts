@@ -15,7 +15,10 @@ import { baseDir, reportDir } from '../common/paths.js';
 import { formatDuration } from '../common/progress.js';
 import { defaultTag, listSteps, checkpointDir } from '../checkpoint/checkpoint.js';
 import { recordTime, resetReport } from '../report/report.js';
-import { TIERS, type StageRun } from '../speedrun/tiers.js';
+import { TIERS, pipeline, type StageRun } from '../speedrun/tiers.js';
+import { calibrate } from '../speedrun/calibrate.js';
+import { makePlan, planLines, readPlan } from '../speedrun/plan.js';
+import { writeReportSection } from '../report/section.js';
 
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
@@ -82,17 +85,28 @@ export async function run(argv: string[]): Promise<number> {
   mkdirSync(logs, { recursive: true });
   process.stderr.write(`speedrun tier '${tier.name}': ${tier.description}\nbase dir ${baseDir()}; logs in ${logs}\n`);
   const t0 = performance.now();
+  // the plan: made (calibrated) once per run, then read back, so a resumed run keeps its step counts
+  let plan = fresh ? undefined : readPlan(markers);
+  if (plan) process.stderr.write('resuming: using the step counts this run was planned with\n');
+  else {
+    process.stderr.write(`calibrating: timing a few training steps of the tier's d${tier.shape.depth} model...\n`);
+    plan = makePlan(tier, markers, () => calibrate(tier.shape));
+  }
+  const summary = planLines(plan, tier);
+  for (const line of summary) process.stderr.write(`  ${line}\n`);
+  writeReportSection('speedrun-plan.md', [`## Speedrun plan: tier ${tier.name}`, '', ...summary.map((l) => `- ${l}`), ''].join('\n'));
+  const stages = pipeline(tier.shape, plan.counts);
   const done: string[] = [];
-  for (let i = 0; i < tier.stages.length; i++) {
-    const stage = tier.stages[i];
+  for (let i = 0; i < stages.length; i++) {
+    const stage = stages[i];
     const id = `${String(i + 1).padStart(2, '0')}-${stage.args[0]}${stage.args[1] === '-i' ? '-' + stage.args[2] : ''}`;
-    const label = `[${i + 1}/${tier.stages.length}] ${stage.args[0]}${stage.args[1] === '-i' ? ' ' + stage.args[2] : ''}`;
+    const label = `[${i + 1}/${stages.length}] ${stage.args[0]}${stage.args[1] === '-i' ? ' ' + stage.args[2] : ''}`;
     const marker = join(markers, `${id}.done`);
     if (existsSync(marker)) {
       process.stderr.write(`${label} | done earlier (skipped)\n`);
       continue;
     }
-    const args = [...stage.args, ...resumeArgs(stage, tier.stages)];
+    const args = [...stage.args, ...resumeArgs(stage, stages)];
     if (args.includes('--resume-from-step')) process.stderr.write(`${label} | resuming from its latest checkpoint\n`);
     const s0 = performance.now();
     const logPath = join(logs, `${id}.log`);
@@ -108,6 +122,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   const total = (performance.now() - t0) / 1000;
   process.stderr.write(`speedrun '${tier.name}' finished in ${formatDuration(total)}: ${join(reportDir(), 'report.md')}\n`);
-  emitJson(p, { tier: tier.name, seconds: total, stages: done, report: join(reportDir(), 'report.md') });
+  emitJson(p, { tier: tier.name, seconds: total, stages: done, plan, report: join(reportDir(), 'report.md') });
   return 0;
 }

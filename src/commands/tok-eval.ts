@@ -6,12 +6,13 @@
 import { join } from 'node:path';
 import { parse, num, str, out, emitJson } from '../cli/flags.js';
 import { dataDir } from '../common/paths.js';
-import { listShards, splitShards, readShards } from '../data/shards.js';
+import { listShards, splitShards, readDocSet, shardName, type DocSet } from '../data/shards.js';
 import { loadTokenizer } from '../tokenizer/io.js';
 import type { BpeTokenizer } from '../tokenizer/bpe.js';
 import { EVAL_SAMPLES } from '../tokenizer/eval-samples.js';
 import { DEFAULT_DATA_SET } from '../data/shards.js';
-import { markdownTable, writeReportSection } from '../report/section.js';
+import { markdownTable } from '../report/markdown-table.js';
+import { writeReportSection } from '../report/section.js';
 
 const FLAGS = {
   tokenizer: { type: 'string', help: 'our tokenizer folder (default $NANOCHAT_BASE_DIR/tokenizer)' },
@@ -25,10 +26,10 @@ interface Row {
   tokens: Record<'ours' | 'gpt2' | 'gpt4', number>;
 }
 
-async function firstChars(files: string[], chars: number): Promise<string> {
+async function firstChars(set: DocSet, chars: number): Promise<string> {
   const docs: string[] = [];
   let n = 0;
-  for await (const d of readShards(files)) {
+  for await (const d of readDocSet(set)) {
     docs.push(d);
     n += d.length;
     if (n >= chars) break;
@@ -62,10 +63,11 @@ export async function run(argv: string[]): Promise<number> {
   };
   const texts: [string, string][] = Object.entries(EVAL_SAMPLES);
   const dir = str(p, 'data-dir') ?? join(dataDir(), DEFAULT_DATA_SET);
-  const files = listShards(dir);
+  const split = splitShards(listShards(dir));
   const chars = num(p, 'eval-chars', { min: 1 });
-  texts.push(['train', await firstChars(splitShards(files, 'train'), chars)]);
-  texts.push(['val', await firstChars(splitShards(files, 'val'), chars)]);
+  texts.push(['train', await firstChars(split.train, chars)]);
+  texts.push(['val', await firstChars(split.val, chars)]);
+  if (split.outOfDomain) texts.push([`val (${shardName(split.outOfDomain.files[0])})`, await firstChars(split.outOfDomain, chars)]);
 
   const rows: Row[] = texts.map(([name, text]) => ({
     name,

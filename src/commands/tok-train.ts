@@ -1,4 +1,4 @@
-// `nanochat tok-train`: train the BPE tokenizer on the first (training) shards and save it to
+// `nanochat tok-train`: train the BPE tokenizer on the training documents (splitShards) and save it to
 // $NANOCHAT_BASE_DIR/tokenizer. Defaults follow the reference speedrun: vocab 65,536, 2B characters
 // (or all that is available), documents capped at 10,000 characters.
 
@@ -7,10 +7,11 @@ import { parse, num, str, out, emitJson } from '../cli/flags.js';
 import { UserError } from '../common/errors.js';
 import { Progress, formatDuration } from '../common/progress.js';
 import { dataDir } from '../common/paths.js';
-import { DEFAULT_DATA_SET, listShards, splitShards, readShards } from '../data/shards.js';
+import { DEFAULT_DATA_SET, HELD_OUT_PERCENT, listShards, splitShards, readDocSet } from '../data/shards.js';
 import { trainTokenizer, cappedDocs, tokenLengthStats, MIN_VOCAB } from '../tokenizer/train.js';
 import { saveTokenizer } from '../tokenizer/io.js';
-import { markdownTable, writeReportSection } from '../report/section.js';
+import { markdownTable } from '../report/markdown-table.js';
+import { writeReportSection } from '../report/section.js';
 import { tokenizerDir } from '../common/paths.js';
 import { defaultThreads } from '../tokenizer/chunk-count.js';
 
@@ -19,26 +20,27 @@ const FLAGS = {
   'vocab-size': { type: 'string', default: '65536', help: 'total vocabulary: 256 bytes + merges + 9 special tokens' },
   'max-chars': { type: 'string', default: '2000000000', help: 'train on the first N characters (all available if fewer)' },
   'doc-cap': { type: 'string', default: '10000', help: 'use at most the first N characters of each document' },
-  'data-dir': { type: 'string', help: `folder of pretraining shards (default $NANOCHAT_BASE_DIR/data/${DEFAULT_DATA_SET}); the last is validation and is not used` },
+  'data-dir': { type: 'string', help: `folder of pretraining shards (default $NANOCHAT_BASE_DIR/data/${DEFAULT_DATA_SET}); validation (the last shard of several, and the ${HELD_OUT_PERCENT}% of documents held out by a hash of their text) is not used` },
   'out-dir': { type: 'string', help: 'where to save the tokenizer (default $NANOCHAT_BASE_DIR/tokenizer)' },
   threads: { type: 'string', help: 'worker threads for chunk counting (default: NANOCHAT_THREADS or all cores)' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parse('tok-train', 'Train the byte-level BPE tokenizer (SPEC section 4) and save it.', FLAGS, argv);
+  const p = parse('tok-train', 'Train the byte-level BPE tokenizer (GPT-4 pattern) and save it.', FLAGS, argv);
   const log = out(p);
   const vocabSize = num(p, 'vocab-size', { min: MIN_VOCAB, max: 1 << 24 });
   const maxChars = num(p, 'max-chars', { min: 1, allowFloat: true });
   const docCap = num(p, 'doc-cap', { min: 1 });
   const threads = str(p, 'threads') !== undefined ? num(p, 'threads', { min: 1 }) : defaultThreads();
   const dir = str(p, 'data-dir') ?? join(dataDir(), DEFAULT_DATA_SET);
-  const files = splitShards(listShards(dir), 'train');
-  log(`training a ${vocabSize}-token vocabulary on up to ${maxChars.toLocaleString('en-US')} characters of ${files.length} shard(s) in ${dir} (${threads} thread(s))`);
+  const { train } = splitShards(listShards(dir));
+  log(`training a ${vocabSize}-token vocabulary on up to ${maxChars.toLocaleString('en-US')} characters of ${train.files.length} shard(s) in ${dir}, ` +
+    `less the ${HELD_OUT_PERCENT}% of documents held out for validation (${threads} thread(s))`);
 
   const seen = { chars: 0, docs: 0 };
   const counting = new Progress('counting chunks', maxChars, ' chars');
   let merging: Progress | undefined; // created when merging starts, so its clock and ETA are right
-  const { tokenizer, stats } = await trainTokenizer(cappedDocs(readShards(files), maxChars, docCap, seen), {
+  const { tokenizer, stats } = await trainTokenizer(cappedDocs(readDocSet(train), maxChars, docCap, seen), {
     vocabSize,
     threads,
     onCount: (c) => counting.update(c),

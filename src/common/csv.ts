@@ -1,6 +1,8 @@
-// A CSV parser (RFC 4180) for the MMLU files: fields separated by commas, optionally quoted with
-// double quotes; inside quotes, commas and newlines are data and "" is one quote character.
-// Records end at LF or CRLF outside quotes. A final empty line does not make an empty record.
+// A CSV parser (RFC 4180) for the MMLU files and CORE's random baselines (eval_meta_data.csv): fields
+// separated by commas, optionally quoted with double quotes; inside quotes, commas and newlines are data
+// and "" is one quote character. Records end at LF or CRLF outside quotes. A final empty line does not
+// make an empty record. Malformed input (an unclosed quote, text after a closing quote, a record with
+// more or fewer fields than the header) throws a CsvError naming the line or record.
 
 export class CsvError extends Error {}
 

@@ -65,7 +65,7 @@ type Source =
   | { kind: 'http'; url: string; convert?: Parameters<typeof convert>[1] }
   | { kind: 'unavailable'; reason: string };
 
-export function describeSource(mirror: string | undefined): string {
+function describeSource(mirror: string | undefined): string {
   if (!mirror) return 'upstream';
   return isUrl(mirror) ? `mirror ${mirror}` : `mirror folder ${mirror}`;
 }

@@ -20,7 +20,7 @@ export interface RetryOptions {
 export const DEFAULT_RETRY: RetryOptions = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, idleTimeoutMs: 60_000 };
 
 /** An HTTP answer that is not 200. 5xx and 429 are worth retrying; 404 and the like are not. */
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(readonly status: number, readonly url: string) {
     super(`HTTP ${status} for ${url}`);
     this.name = 'HttpError';

@@ -27,7 +27,7 @@ export interface DataSet {
   name: string;
   summary: string;
   license: string;
-  /** Pretraining text shards: listShards/readShards can read the folder; the last (name order) is validation. */
+  /** Pretraining text shards: listShards/readShards can read the folder; splitShards says which documents validate. */
   shards?: boolean;
   files: DataFile[];
   upstream(path: string): Upstream;
@@ -158,8 +158,6 @@ export const DATASETS: readonly DataSet[] = [
         : { url: gh(WORDS.repo, WORDS.commit, path) },
   },
 ];
-
-export const DATASET_NAMES: readonly string[] = DATASETS.map((d) => d.name);
 
 /** A set by name, or undefined. */
 export function findDataset(name: string, sets: readonly DataSet[] = DATASETS): DataSet | undefined {

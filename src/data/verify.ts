@@ -62,7 +62,7 @@ function gzipStoredSize(file: string, size: number): number | undefined {
  * Quick check of one file: present with the registry size. A .gz we rebuilt ourselves (our own
  * compression, see checksums.ts) may differ in size: then its trailer must give the content size.
  */
-export function quickCheckFile(abs: string, f: DataFile): FileStatus {
+function quickCheckFile(abs: string, f: DataFile): FileStatus {
   const size = sizeOf(abs);
   if (size === undefined) return 'missing';
   if (size === f.size) return 'ok';

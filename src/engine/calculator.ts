@@ -1,4 +1,4 @@
-// The safe calculator behind the python tool (SPEC section 8).
+// The safe calculator behind the python tool.
 //
 // The model writes an expression between <|python_start|> and <|python_end|>; the engine asks this
 // module for the answer and forces `<|output_start|>answer<|output_end|>` into the stream. The
@@ -32,8 +32,8 @@
 export type CalcResult = { ok: true; value: string } | { ok: false; error: string };
 
 export const MAX_INPUT_CHARS = 200;
-export const MAX_DEPTH = 32;
-export const MAX_STEPS = 2000;
+const MAX_DEPTH = 32;
+const MAX_STEPS = 2000;
 
 /** A Python value the calculator can hold: exact integer, float, or string (only as .count's subject). */
 type Value = { kind: 'int'; v: bigint } | { kind: 'float'; v: number } | { kind: 'str'; v: string };

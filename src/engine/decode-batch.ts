@@ -12,7 +12,8 @@
 
 import type { KVCache } from '../model/gpt.js';
 import type { Engine, FinishReason, GenerateOptions } from './engine.js';
-import { rowSeed, sampleToken, seededRng, type Rng } from './sampling.js';
+import { seededRng, type Rng } from '../tensor/random.js';
+import { rowSeed, sampleToken } from './sampling.js';
 import { TextStream } from './text-stream.js';
 import { ToolRow } from './tool-state.js';
 

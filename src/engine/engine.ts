@@ -1,4 +1,4 @@
-// The inference engine (SPEC section 8): KV-cached generation with per-row sampling and tool use.
+// The inference engine: KV-cached generation with per-row sampling and tool use.
 //
 //   1. prefill: run the prompt once (batch 1), filling a KV cache; keep the last position's logits
 //   2. replicate: copy that cache into every one of `numSamples` rows
@@ -14,7 +14,8 @@
 import type { KVCache } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { replicateCache } from './kv-cache.js';
-import { rowSeed, sampleToken, seededRng, type Rng } from './sampling.js';
+import { seededRng, type Rng } from '../tensor/random.js';
+import { rowSeed, sampleToken } from './sampling.js';
 import { engineSpecials, ToolRow, type EngineSpecials } from './tool-state.js';
 import { TextStream } from './text-stream.js';
 

@@ -1,4 +1,4 @@
-// Replicating a prefilled KV cache across sample rows (SPEC section 8: prefill once, replicate).
+// Replicating a prefilled KV cache across sample rows (prefill the prompt once, then replicate).
 //
 // The prompt is run once with batch 1; its keys and values (positions 0 .. pos-1 of every layer)
 // are then copied into each row of a batch-N cache, so N samples cost one prefill plus N-row

@@ -1,13 +1,11 @@
-// Picking the next token from a row of logits (SPEC section 8): temperature, top-k, a seeded RNG.
+// Picking the next token from a row of logits: temperature, top-k, a seeded RNG.
 //
 // Temperature 0 means argmax (greedy; no randomness used). Otherwise the logits are restricted to
 // the k largest (top-k; undefined or 0 = the whole vocabulary), divided by the temperature,
 // softmaxed and sampled by inverse CDF with one uniform draw. Only the first `vocabSize` columns
 // are real: the model pads its head to a multiple of 64 and the padding is never sampled.
 
-import { seededRng, type Rng } from '../tensor/random.js';
-
-export { seededRng, type Rng };
+import type { Rng } from '../tensor/random.js';
 
 /**
  * A well-mixed seed for row `row` of a generation seeded with `seed` (splitmix32 finalizer), so

@@ -1,5 +1,5 @@
-// Turning one row's tokens into display text as they come (SPEC section 8: never split a
-// multi-byte UTF-8 character).
+// Turning one row's tokens into display text as they come, never splitting a multi-byte UTF-8
+// character.
 //
 // A BPE token can end in the middle of a character (emoji are 4 bytes, CJK 3, and merges cut
 // anywhere), so bytes are fed to a streaming TextDecoder that holds an incomplete tail back until
@@ -13,7 +13,7 @@
 
 import type { TextTokenizer } from '../tokenizer/types.js';
 
-export const TOOL_MARKERS = { pythonStart: '<<', pythonEnd: '=', outputStart: '', outputEnd: '>>' } as const;
+const TOOL_MARKERS = { pythonStart: '<<', pythonEnd: '=', outputStart: '', outputEnd: '>>' } as const;
 
 export class TextStream {
   private dec = new TextDecoder('utf-8', { ignoreBOM: true });

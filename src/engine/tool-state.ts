@@ -1,4 +1,4 @@
-// The per-row tool-use state machine (SPEC section 8).
+// The per-row tool-use state machine.
 //
 //   model writes <|python_start|> e x p r <|python_end|>
 //   engine evaluates "expr" with the safe calculator and forces

@@ -2,9 +2,11 @@
 // UTF-8 bytes those target tokens stand for, divided by ln 2. Special tokens (0 bytes) and ignored
 // targets (-1) are excluded from both sums, so vocabularies of any size compare fairly.
 
+import { dirname } from 'node:path';
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { BestFitLoader } from '../data/dataloader.js';
+import { HELD_OUT_PERCENT, type DocSet } from '../data/shards.js';
 import { arena, noGrad } from '../tensor/tensor.js';
 import type { Batch } from '../data/batch.js';
 import { UserError } from '../common/errors.js';
@@ -44,18 +46,29 @@ export async function bpbOverBatches(model: GPT, tok: TextTokenizer, next: () =>
     bytes += s.bytes;
     tokens += B * T;
   }
-  if (bytes === 0) throw new UserError(`bits per byte: the evaluation data gave no complete row (T+1 tokens) to score; it needs more text (a bigger validation shard) or a shorter --max-seq-len`);
+  if (bytes === 0) throw new UserError(`bits per byte: the evaluation data gave no token to score; it needs more text`);
   return { bpb: nats / (Math.LN2 * bytes), tokens };
 }
 
 /**
- * Bits per byte of the model on up to `maxTokens` tokens of the given shards, read from the start
- * (the same tokens every time, so values compare across steps).
+ * Bits per byte of the model on up to `maxTokens` tokens of a set's documents, read from the start
+ * in stream order (the same tokens every time, so values compare across steps). Documents are scored
+ * whole, concatenated into rows as the stream gives them (a buffer of one: no best-fit reordering),
+ * a document longer than the space left continuing in the next row; only the last may be cut off by
+ * the budget. Every token is a target except the first of each continuation row (1 in T+1).
  */
-export async function evaluateBpb(model: GPT, tok: TextTokenizer, files: string[], B: number, T: number, maxTokens: number): Promise<{ bpb: number; tokens: number }> {
-  const loader = new BestFitLoader(tok, files, B, T, { loop: false });
+export async function evaluateBpb(
+  model: GPT, tok: TextTokenizer, set: DocSet, B: number, T: number, maxTokens: number,
+): Promise<{ bpb: number; tokens: number }> {
+  const loader = new BestFitLoader(tok, set, B, T, { loop: false, bufferSize: 1 });
+  let batches = 0;
   return bpbOverBatches(model, tok, async () => {
     const b = await loader.nextBatch();
+    if (!b && batches === 0 && set.docs === 'heldout') {
+      throw new UserError(`bits per byte: no document of ${set.files.length} shard(s) in ${dirname(set.files[0])} is held out ` +
+        `(${HELD_OUT_PERCENT}% are, by a hash of their text): validation needs more documents`);
+    }
+    batches++;
     return b && { B, ...b, T };
   }, maxTokens);
 }

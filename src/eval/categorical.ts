@@ -1,4 +1,4 @@
-// Multiple-choice evaluation by letter logits (ARC, MMLU; SPEC 7): render the question for completion,
+// Multiple-choice evaluation by letter logits (ARC, MMLU): render the question for completion,
 // run the model once, and among the logits of the allowed answer letters at the answer position pick
 // the largest. No sampling, so the score is deterministic and cheap (one forward per question).
 //
@@ -8,6 +8,7 @@
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import type { EvalTask } from '../tasks/task.js';
+import { shuffledSubset } from '../tasks/subset.js';
 import { renderForCompletion } from '../chat/render.js';
 import { arena, noGrad } from '../tensor/tensor.js';
 import { bucketLength } from './buckets.js';
@@ -34,7 +35,9 @@ export function evaluateCategorical(
   task: EvalTask,
   opts: { maxProblems?: number; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
 ): AccuracyResult {
-  const total = Math.min(task.size(), opts.maxProblems ?? Infinity);
+  // --max-problems takes a seeded sample of the whole task, not its head (tasks/subset.ts)
+  const sample = shuffledSubset(task, opts.maxProblems);
+  const total = sample.size();
   const bs = opts.batchSize ?? 8;
   const ctx = model.config.sequenceLen;
   const Vp = model.vocabPadded;
@@ -43,7 +46,7 @@ export function evaluateCategorical(
   // so they are not dropped and rebuilt after every eval
   opts.onProgress?.(0, total);
   for (let start = 0; start < total; start += bs) {
-    const convs = Array.from({ length: Math.min(bs, total - start) }, (_, i) => task.get(start + i));
+    const convs = Array.from({ length: Math.min(bs, total - start) }, (_, i) => sample.get(start + i));
     const prompts = convs.map((c) => renderForCompletion(tok, c).slice(-ctx));
     // rounded up so batches share arena buffers (see buckets.ts); right padding never changes a prompt's last logits
     const T = bucketLength(Math.max(...prompts.map((p) => p.length)));

@@ -1,4 +1,4 @@
-// `nanochat chat-eval`: how good is a chat model? (SPEC section 7)
+// `nanochat chat-eval`: how good is a chat model?
 //
 //   ARC-Easy, ARC-Challenge, MMLU  letter logits at the answer position (categorical.ts), no sampling
 //   GSM8K, SpellingBee             generate with the engine (calculator tool included), read `#### N`
@@ -7,6 +7,8 @@
 //                                  b = 0.25 for the four-letter tasks and 0 for the generative ones
 //
 // A problem counts as solved when any of its -n samples is right (pass@n, as the reference).
+// --max-problems N scores a seeded sample of N problems of each task, the same N every run
+// (tasks/subset.ts: the files are sorted, MMLU by subject, so their first N would be one subject).
 // Everything is deterministic for a fixed --seed: greedy by default (-t 0), and with sampling every
 // problem uses the same seeded per-row generators. Outputs: a table, a CSV per run in
 // $NANOCHAT_BASE_DIR/chat_eval/, the report section chat-evaluation-<source>.md, the summary
@@ -16,10 +18,12 @@ import { UserError } from '../common/errors.js';
 import { Progress } from '../common/progress.js';
 import { renderForCompletion } from '../chat/render.js';
 import type { Conversation } from '../chat/conversation.js';
+import { markdownTable } from '../report/markdown-table.js';
 import { Engine } from '../engine/engine.js';
 import type { GPT } from '../model/gpt.js';
 import { CHAT_EVAL_TASKS, chatEvalTask } from '../tasks/registry.js';
 import type { EvalTask } from '../tasks/task.js';
+import { shuffledIndices, shuffledSubset } from '../tasks/subset.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { evaluateCategorical } from './categorical.js';
 import { evaluateHumanEval, humanEvalConversation, loadHumanEval } from './humaneval.js';
@@ -29,7 +33,7 @@ export const ALL_CHAT_TASKS = [...CHAT_EVAL_TASKS, 'HumanEval'] as const;
 export type ChatTaskName = (typeof ALL_CHAT_TASKS)[number];
 
 /** Chance accuracy per task: a uniform guess among four letters, and nothing for free-form answers. */
-export const CHAT_BASELINES: Record<ChatTaskName, number> = {
+const CHAT_BASELINES: Record<ChatTaskName, number> = {
   'ARC-Easy': 0.25, 'ARC-Challenge': 0.25, MMLU: 0.25, GSM8K: 0, SpellingBee: 0, HumanEval: 0,
 };
 
@@ -104,8 +108,9 @@ export function generateCompletions(engine: Engine, tok: TextTokenizer, convs: C
 
 /** GSM8K / SpellingBee: generate and let the task judge the `#### N` answer. */
 export function evaluateGenerative(engine: Engine, tok: TextTokenizer, task: EvalTask, opts: GenerationOptions = {}): { correct: number; total: number; tooLong: number } {
-  const total = Math.min(task.size(), opts.maxProblems ?? Infinity);
-  const convs = Array.from({ length: total }, (_, i) => task.get(i));
+  const sample = shuffledSubset(task, opts.maxProblems);
+  const total = sample.size();
+  const convs = Array.from({ length: total }, (_, i) => sample.get(i));
   const { completions } = generateCompletions(engine, tok, convs, opts);
   let correct = 0, tooLong = 0;
   completions.forEach((samples, i) => {
@@ -125,7 +130,9 @@ export async function evaluateHumanEvalTask(
   tok: TextTokenizer,
   opts: GenerationOptions & { dataDir?: string; concurrency?: number; onRunProgress?: (done: number, total: number) => void },
 ): Promise<{ correct: number; total: number; tooLong: number }> {
-  const problems = loadHumanEval(opts.dataDir).slice(0, opts.maxProblems ?? Infinity);
+  const all = loadHumanEval(opts.dataDir);
+  // shuffled like every task (all 164 problems are scored by default, so the order alone changes nothing)
+  const problems = shuffledIndices(all.length, opts.maxProblems).map((i) => all[i]);
   // a sandbox that cannot run Python should fail now, not after the whole generation phase
   const probe = await runPython('print("ok")');
   if (!probe.ok) throw new UserError(`the HumanEval sandbox cannot run Python (exit ${probe.exitCode ?? probe.signal}): ${probe.stderr.trim().slice(0, 500)}`);
@@ -205,12 +212,14 @@ export async function runChatEval(model: GPT, tok: TextTokenizer, opts: ChatEval
 
 export function resultsTable(results: readonly ChatTaskResult[]): string[] {
   const cc = chatCore(results);
-  return [
-    '| task | correct/total | accuracy | baseline | centered | seconds |',
-    '|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.task} | ${r.correct}/${r.total} | ${r.accuracy.toFixed(4)} | ${r.baseline.toFixed(2)} | ${r.centered.toFixed(4)} | ${r.seconds.toFixed(1)} |`),
-    `| **ChatCORE** (${results.length} task${results.length === 1 ? '' : 's'}) | | | | **${Number.isFinite(cc) ? cc.toFixed(4) : 'n/a'}** | |`,
-  ];
+  const tasks = `${results.length} task${results.length === 1 ? '' : 's'}`;
+  return markdownTable(['task', 'correct/total', 'accuracy', 'baseline', 'centered', 'seconds'], [
+    ...results.map((r) => [
+      r.task, `${r.correct}/${r.total}`, r.accuracy.toFixed(4), r.baseline.toFixed(2), r.centered.toFixed(4),
+      r.seconds.toFixed(1),
+    ]),
+    [`**ChatCORE** (${tasks})`, '', '', '', `**${Number.isFinite(cc) ? cc.toFixed(4) : 'n/a'}**`, ''],
+  ]).split('\n');
 }
 
 export function resultsCsv(results: readonly ChatTaskResult[]): string {

@@ -1,4 +1,4 @@
-// CORE: from one task item to token rows, scoring spans, and a verdict (SPEC section 7).
+// CORE: from one task item to token rows, scoring spans, and a verdict.
 //
 // This mirrors nanochat's core_eval.py so that numbers are comparable:
 // - few-shot examples: `random.Random(1234 + index).sample(other indices, k)` (bit-exact, see py-random.ts);

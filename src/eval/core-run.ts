@@ -1,4 +1,4 @@
-// Running CORE (SPEC section 7) with a GPT: the model side of core-tasks.ts's `scoreRows` contract,
+// Running CORE with a GPT: the model side of core-tasks.ts's `scoreRows` contract,
 // the loop over tasks, and the outputs (table, CSV, report markdown).
 //
 // core-tasks.ts builds the token rows of every example and decides right/wrong; this file only turns
@@ -9,6 +9,7 @@
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { arena, noGrad } from '../tensor/tensor.js';
+import { markdownTable } from '../report/markdown-table.js';
 import { bucketLength } from './buckets.js';
 import { coreScore, evaluateCoreTask, loadCoreTasks, type CoreScore, type CoreTask, type CoreTaskResult, type ScoreOutput, type ScoreRows } from './core-tasks.js';
 
@@ -128,13 +129,14 @@ export function coreCsv(run: CoreRun): string {
 
 /** The per-task table for the terminal and the report (markdown; reads fine as plain text). */
 export function coreTable(run: CoreRun): string[] {
-  return [
-    '| task | type | shots | correct/total | accuracy | baseline | centered |',
-    '|---|---|---|---|---|---|---|',
+  return markdownTable(['task', 'type', 'shots', 'correct/total', 'accuracy', 'baseline', 'centered'], [
     ...run.results.map((r) => {
       const i = run.info[r.label];
-      return `| ${r.label} | ${i?.taskType ?? ''} | ${i?.numFewshot ?? ''} | ${r.correct}/${r.total} | ${r.accuracy.toFixed(4)} | ${r.randomBaseline.toFixed(4)} | ${r.centered.toFixed(4)} |`;
+      return [
+        r.label, i?.taskType ?? '', i?.numFewshot ?? '', `${r.correct}/${r.total}`, r.accuracy.toFixed(4),
+        r.randomBaseline.toFixed(4), r.centered.toFixed(4),
+      ];
     }),
-    `| **CORE** | | | | | | **${Number.isFinite(run.score.core) ? run.score.core.toFixed(4) : 'n/a'}** |`,
-  ];
+    ['**CORE**', '', '', '', '', '', `**${Number.isFinite(run.score.core) ? run.score.core.toFixed(4) : 'n/a'}**`],
+  ]).split('\n');
 }

@@ -1,4 +1,5 @@
-// CORE (SPEC section 7): the task list, loading each task's data, and driving a model over a task.
+// CORE (mean centered accuracy over nanochat's 22 few-shot tasks): the task list, loading each
+// task's data, and driving a model over a task.
 //
 // The model itself is not used here: a caller supplies `scoreRows(rows) -> {losses, argmax}` (per
 // row, per position; see the convention in core-prompts.ts), so this file stays model-independent.
@@ -8,10 +9,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { parseCsvWithHeader } from '../common/csv.js';
 import { UserError } from '../common/errors.js';
 import { dataDir as defaultDataDir } from '../common/paths.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { parseCsvRecords } from './csv.js';
 import { prepareExample, scoreExample, type CoreItem, type CoreTaskType, type PreparedExample } from './core-prompts.js';
 import { PyRandom } from './py-random.js';
 import { parseYaml, type YamlValue } from './yaml.js';
@@ -77,7 +78,7 @@ export interface CoreScore {
   missing: string[];
 }
 
-export const coreDir = (dataDir = defaultDataDir()): string => join(dataDir, 'core');
+const coreDir = (dataDir = defaultDataDir()): string => join(dataDir, 'core');
 
 /** Read core.yaml and the random baselines; throws a UserError naming what is wrong. */
 export function readCoreConfig(dataDir = defaultDataDir()): CoreTaskSpec[] {
@@ -97,7 +98,7 @@ export function readCoreConfig(dataDir = defaultDataDir()): CoreTaskSpec[] {
   if (!Array.isArray(tasks)) throw new UserError(`${yamlPath}: expected a top-level 'icl_tasks' list`);
 
   const baselines = new Map<string, number>();
-  for (const row of parseCsvRecords(readFileSync(csvPath, 'utf8'))) {
+  for (const row of parseCsvWithHeader(readFileSync(csvPath, 'utf8'))) {
     const rb = Number(row['Random baseline']);
     if (row['Eval Task'] && row['Random baseline'] !== '' && Number.isFinite(rb)) baselines.set(row['Eval Task'], rb);
   }
@@ -150,7 +151,7 @@ export function loadCoreTasks(opts: LoadCoreOptions = {}): { tasks: CoreTask[]; 
 }
 
 /** Load one task (null if its file is absent): parse, validate, shuffle with Random(1337), cut. */
-export function loadCoreTask(spec: CoreTaskSpec, dataDir = defaultDataDir(), maxPerTask?: number): CoreTask | null {
+function loadCoreTask(spec: CoreTaskSpec, dataDir = defaultDataDir(), maxPerTask?: number): CoreTask | null {
   const path = join(coreDir(dataDir), 'eval_data', spec.datasetUri);
   if (!existsSync(path)) return null;
   const raw = readFileSync(path);

@@ -1,4 +1,4 @@
-// HumanEval (SPEC section 7): 164 Python problems; a completion passes if the problem's tests run
+// HumanEval: 164 Python problems; a completion passes if the problem's tests run
 // clean in the sandbox. Mirrors nanochat's tasks/humaneval.py: the user message is the problem's
 // prompt (signature + docstring), the model is expected to answer with the whole function, and the
 // program that is run is `imports from the prompt + extracted code + tests + check(entry_point)`.
@@ -36,7 +36,7 @@ export interface HumanEvalOutcome {
   result: SandboxResult;
 }
 
-export const humanEvalPath = (dataDir = defaultDataDir()): string => join(dataDir, 'humaneval', 'HumanEval.jsonl.gz');
+const humanEvalPath = (dataDir = defaultDataDir()): string => join(dataDir, 'humaneval', 'HumanEval.jsonl.gz');
 
 export function loadHumanEval(dataDir = defaultDataDir()): HumanEvalProblem[] {
   const path = humanEvalPath(dataDir);

@@ -1,8 +1,12 @@
-// The GPT of SPEC section 2 ("classic" nanochat):
+// The GPT of nanochat's "classic" architecture:
 //   token embedding (untied) -> RMSNorm -> L x [ x += attn(norm(x)); x += mlp(norm(x)) ] -> RMSNorm -> lm_head
 //   attention: bias-free c_q, c_k, c_v, rotary (base 10000), QK-norm, causal softmax, c_proj; grouped-query capable
 //   mlp: c_fc C -> 4C, relu^2, c_proj 4C -> C; logits soft-capped 15 tanh(x/15); no biases; no learnable norm weights.
 // Weights are stored [out_features, in_features] under the PyTorch names, so checkpoints interoperate.
+//
+// The block is written once. The three forward passes differ only in where attention gets its keys and
+// values (a KVSource): training attends over the whole row, cached inference writes them into a KV cache and
+// attends over it, batched decoding feeds one token of each of several sequences, each in its own cache.
 
 import { Tensor, activation, arena, noGrad } from '../tensor/tensor.js';
 import * as op from '../tensor/ops.js';
@@ -25,18 +29,26 @@ export const LOGIT_SOFTCAP = 15;
 export const padVocab = (v: number): number => Math.ceil(v / 64) * 64;
 
 /** Sizes from the one dial: model_dim = 64 * depth, heads of headDim (128 by default, smaller for tiny models). */
-export function configFromDepth(depth: number, vocabSize: number, sequenceLen: number, opts: { headDim?: number; nKvHead?: number } = {}): GPTConfig {
+export function configFromDepth(
+  depth: number, vocabSize: number, sequenceLen: number, opts: { headDim?: number; nKvHead?: number } = {},
+): GPTConfig {
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`--depth must be a positive integer, got ${depth}`);
   const nEmbd = 64 * depth;
   const headDim = opts.headDim ?? 128;
   const nHead = Math.max(1, Math.ceil(nEmbd / headDim));
-  if (nEmbd % nHead) throw new Error(`model_dim ${nEmbd} does not split into ${nHead} heads; pick a --head-dim that divides ${nEmbd}`);
+  if (nEmbd % nHead) {
+    throw new Error(`model_dim ${nEmbd} does not split into ${nHead} heads; pick a --head-dim that divides ${nEmbd}`);
+  }
   const nKvHead = opts.nKvHead ?? nHead;
   if (nHead % nKvHead) throw new Error(`--n-kv-head ${nKvHead} must divide the number of heads ${nHead}`);
   return { vocabSize, nLayer: depth, nHead, nKvHead, nEmbd, sequenceLen };
 }
 
-export { gaussianRng };
+/** One block's weights, each [out_features, in_features]: the Tensors `params` holds under transformer.h.{i}. */
+export interface BlockWeights {
+  attn: { c_q: Tensor; c_k: Tensor; c_v: Tensor; c_proj: Tensor };
+  mlp: { c_fc: Tensor; c_proj: Tensor };
+}
 
 export interface KVCache {
   /** per layer: [B, maxLen, Hkv, D] */
@@ -48,35 +60,110 @@ export interface KVCache {
   pos: number;
 }
 
+/**
+ * Where a block's attention gets its keys and values. attend() takes this step's q [B, T, H, D] and k, v
+ * [B, T, Hkv, D] (rotary and QK-norm applied) and returns y [B*T, H*D]; pos0 is the position of each row's
+ * first token: one number for all rows, or one per row.
+ */
+interface KVSource {
+  readonly pos0: number | readonly number[];
+  attend(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor;
+}
+
+/** Training: causal self-attention over the whole row (positions 0 .. T-1), recorded for the backward. */
+const selfAttention: KVSource = {
+  pos0: 0,
+  attend(_layer, q, k, v) {
+    const [B, T, H, D] = q.shape;
+    return op.reshape(op.attention(q, k, v), [B * T, H * D]);
+  },
+};
+
+/**
+ * Cached inference: every row of `cache` is at cache.pos; this step's T keys and values of each row go into
+ * positions pos .. pos+T-1, and the queries attend over positions 0 .. pos+T-1 of the cache.
+ */
+function cachedAttention(cache: KVCache): KVSource {
+  const pos0 = cache.pos;
+  return {
+    pos0,
+    attend(layer, q, k, v) {
+      const [B, T, H, D] = q.shape, Hkv = k.shape[2], kvRow = Hkv * D;
+      for (let b = 0; b < B; b++) {
+        const dst = (b * cache.maxLen + pos0) * kvRow, src = b * T * kvRow;
+        cache.k[layer].set(k.data.subarray(src, src + T * kvRow), dst);
+        cache.v[layer].set(v.data.subarray(src, src + T * kvRow), dst);
+      }
+      const y = activation([B * T, H * D]);
+      const lse = arena.alloc(B * H * T);
+      getBackend().attentionForward(q.data, cache.k[layer], cache.v[layer], y.data, lse, {
+        B, Tq: T, Tk: pos0 + T, H, Hkv, D, scale: 1 / Math.sqrt(D), kvBatchStride: cache.maxLen * kvRow,
+      });
+      return y;
+    },
+  };
+}
+
+/** Batched decoding: row b is the next token of sequence b, attending over its own batch-1 cache caches[b]. */
+function decodeAttention(caches: readonly KVCache[]): KVSource {
+  const rows = caches.map(cachedAttention);
+  // row b of a [B, 1, heads, D] tensor, as a [1, 1, heads, D] view of the same storage
+  const row = (t: Tensor, b: number): Tensor => {
+    const n = t.size / t.shape[0];
+    return new Tensor([1, ...t.shape.slice(1)], t.data.subarray(b * n, (b + 1) * n));
+  };
+  return {
+    pos0: caches.map((c) => c.pos),
+    attend(layer, q, k, v) {
+      const [B, , H, D] = q.shape;
+      const y = activation([B, H * D]);
+      rows.forEach((attn, b) => y.data.set(attn.attend(layer, row(q, b), row(k, b), row(v, b)).data, b * H * D));
+      return y;
+    },
+  };
+}
+
 export class GPT {
+  /** every parameter under its PyTorch name, in checkpoint order (the order initWeights draws them in) */
   readonly params = new Map<string, Tensor>();
+  readonly wte: Tensor;
+  readonly blocks: readonly BlockWeights[];
+  readonly lmHead: Tensor;
   readonly headDim: number;
   readonly vocabPadded: number;
   private rot: { cos: Float32Array; sin: Float32Array };
+  /** positions the rotary tables cover */
+  private rotaryLen: number;
 
   constructor(readonly config: GPTConfig) {
     const { vocabSize, nLayer, nHead, nKvHead, nEmbd } = config;
     this.headDim = nEmbd / nHead;
-    if (!Number.isInteger(this.headDim) || this.headDim % 2) throw new Error(`head dim ${this.headDim} (model_dim ${nEmbd} / ${nHead} heads) must be an even integer`);
+    if (!Number.isInteger(this.headDim) || this.headDim % 2) {
+      throw new Error(`head dim ${this.headDim} (model_dim ${nEmbd} / ${nHead} heads) must be an even integer`);
+    }
     this.vocabPadded = padVocab(vocabSize);
     const C = nEmbd, D = this.headDim;
-    this.add('transformer.wte.weight', [this.vocabPadded, C]);
-    for (let i = 0; i < nLayer; i++) {
-      const p = `transformer.h.${i}`;
-      this.add(`${p}.attn.c_q.weight`, [nHead * D, C]);
-      this.add(`${p}.attn.c_k.weight`, [nKvHead * D, C]);
-      this.add(`${p}.attn.c_v.weight`, [nKvHead * D, C]);
-      this.add(`${p}.attn.c_proj.weight`, [C, nHead * D]);
-      this.add(`${p}.mlp.c_fc.weight`, [4 * C, C]);
-      this.add(`${p}.mlp.c_proj.weight`, [C, 4 * C]);
-    }
-    this.add('lm_head.weight', [this.vocabPadded, C]);
+    this.wte = this.add('transformer.wte.weight', [this.vocabPadded, C]);
+    this.blocks = Array.from({ length: nLayer }, (_, i): BlockWeights => {
+      const weight = (name: string, shape: number[]) => this.add(`transformer.h.${i}.${name}.weight`, shape);
+      const attn = {
+        c_q: weight('attn.c_q', [nHead * D, C]),
+        c_k: weight('attn.c_k', [nKvHead * D, C]),
+        c_v: weight('attn.c_v', [nKvHead * D, C]),
+        c_proj: weight('attn.c_proj', [C, nHead * D]),
+      };
+      return { attn, mlp: { c_fc: weight('mlp.c_fc', [4 * C, C]), c_proj: weight('mlp.c_proj', [C, 4 * C]) } };
+    });
+    this.lmHead = this.add('lm_head.weight', [this.vocabPadded, C]);
     // rotary tables with headroom beyond the training context (10x, like the reference) for generation
-    this.rot = op.rotaryTables(config.sequenceLen * 10, D);
+    this.rotaryLen = config.sequenceLen * 10;
+    this.rot = op.rotaryTables(this.rotaryLen, D);
   }
 
-  private add(name: string, shape: number[]): void {
-    this.params.set(name, Tensor.parameter(shape));
+  private add(name: string, shape: number[]): Tensor {
+    const t = Tensor.parameter(shape);
+    this.params.set(name, t);
+    return t;
   }
 
   param(name: string): Tensor {
@@ -94,7 +181,7 @@ export class GPT {
     const randn = gaussianRng(seed);
     for (const [name, t] of this.params) {
       const d = t.data;
-      if (name === 'lm_head.weight' || name.endsWith('attn.c_proj.weight') || name.endsWith('mlp.c_proj.weight')) d.fill(0);
+      if (name === 'lm_head.weight' || name.endsWith('.c_proj.weight')) d.fill(0);
       else if (name === 'transformer.wte.weight') for (let i = 0; i < d.length; i++) d[i] = randn();
       else {
         const [fanOut, fanIn] = t.shape;
@@ -114,57 +201,73 @@ export class GPT {
   /** Training FLOPs per token: 6 * (params - embedding) + 12 * L * H * D * T (attention scores and values). */
   flopsPerToken(): number {
     const { nLayer, nHead, sequenceLen } = this.config;
-    const emb = this.param('transformer.wte.weight').size;
-    return 6 * (this.numParams() - emb) + 12 * nLayer * nHead * this.headDim * sequenceLen;
+    return 6 * (this.numParams() - this.wte.size) + 12 * nLayer * nHead * this.headDim * sequenceLen;
   }
 
   /**
-   * Optimizer groups (SPEC 3): AdamW for the embedding (0.2) and head (0.004), scaled by (C/768)^-0.5;
+   * Optimizer groups: AdamW for the embedding (0.2) and head (0.004), scaled by (C/768)^-0.5;
    * Muon (0.02) for every matrix in the blocks.
    */
   paramGroups(lr: { embedding: number; unembedding: number; matrix: number }): ParamGroup[] {
     const scaleLr = Math.pow(this.config.nEmbd / 768, -0.5);
-    const named = (pred: (n: string) => boolean) => [...this.params].filter(([n]) => pred(n)).map(([name, tensor]) => ({ name, tensor }));
+    const named = (pred: (n: string) => boolean) =>
+      [...this.params].filter(([n]) => pred(n)).map(([name, tensor]) => ({ name, tensor }));
     const adam = { betas: [0.8, 0.95] as [number, number], eps: 1e-10, weightDecay: 0 };
     return [
       { kind: 'adamw', params: named((n) => n === 'transformer.wte.weight'), lr: lr.embedding * scaleLr, ...adam },
       { kind: 'adamw', params: named((n) => n === 'lm_head.weight'), lr: lr.unembedding * scaleLr, ...adam },
-      { kind: 'muon', params: named((n) => n.startsWith('transformer.h.')), lr: lr.matrix, momentumStart: 0.85, momentumEnd: 0.95, momentumWarmupSteps: 300, nsSteps: 5 },
+      {
+        kind: 'muon', params: named((n) => n.startsWith('transformer.h.')), lr: lr.matrix,
+        momentumStart: 0.85, momentumEnd: 0.95, momentumWarmupSteps: 300, nsSteps: 5,
+      },
     ];
+  }
+
+  /** One transformer block on x [B*T, C]: x += attn(norm(x)); x += mlp(norm(x)), attention reading from kv. */
+  private block(x: Tensor, layer: number, B: number, T: number, kv: KVSource): Tensor {
+    const { attn, mlp } = this.blocks[layer];
+    const { nHead, nKvHead } = this.config;
+    const D = this.headDim;
+    const h = op.rmsnorm(x);
+    const q = op.reshape(op.linear(h, attn.c_q), [B, T, nHead, D]);
+    const k = op.reshape(op.linear(h, attn.c_k), [B, T, nKvHead, D]);
+    const v = op.reshape(op.linear(h, attn.c_v), [B, T, nKvHead, D]);
+    // rotary, then QK-norm
+    const y = kv.attend(layer, op.rmsnorm(this.rotate(q, kv.pos0)), op.rmsnorm(this.rotate(k, kv.pos0)), v);
+    x = op.add(x, op.linear(y, attn.c_proj));
+    const m = op.reluSquared(op.linear(op.rmsnorm(x), mlp.c_fc));
+    return op.add(x, op.linear(m, mlp.c_proj));
+  }
+
+  private rotate(x: Tensor, pos0: number | readonly number[]): Tensor {
+    return op.rope(x, this.rot.cos, this.rot.sin, pos0);
+  }
+
+  /** Embedding, norm and every block over ids [B, T]: the final hidden states [B*T, C], before the last norm. */
+  private hidden(ids: Int32Array, B: number, T: number, kv: KVSource): Tensor {
+    let x = op.rmsnorm(op.embedding(this.wte, ids, [B * T]));
+    for (let layer = 0; layer < this.blocks.length; layer++) x = this.block(x, layer, B, T, kv);
+    return x;
+  }
+
+  /** Soft-capped logits [rows, Vpad] of hidden states [rows, C]: 15 tanh(lm_head(norm(x)) / 15). */
+  private logits(x: Tensor): Tensor {
+    return op.softcap(op.linear(op.rmsnorm(x), this.lmHead), LOGIT_SOFTCAP);
   }
 
   /**
    * Forward over ids [B, T]. Returns soft-capped logits [B*T, Vpad] and, with targets (-1 = ignore),
    * the cross-entropy ('mean' scalar or 'none' per token). Records the graph unless under noGrad.
    */
-  forward(ids: Int32Array, B: number, T: number, targets?: Int32Array, reduction: 'mean' | 'sum' | 'none' = 'mean'): { logits: Tensor; loss?: Tensor } {
+  forward(
+    ids: Int32Array, B: number, T: number, targets?: Int32Array, reduction: 'mean' | 'sum' | 'none' = 'mean',
+  ): { logits: Tensor; loss?: Tensor } {
     if (ids.length !== B * T) throw new Error(`forward: ${ids.length} ids for B=${B} x T=${T}`);
-    if (T > this.rot.cos.length / (this.headDim / 2)) throw new Error(`forward: sequence length ${T} exceeds the model's rotary range`);
-    const { nLayer, nHead, nKvHead } = this.config;
-    const D = this.headDim;
-    let x = op.rmsnorm(op.embedding(this.param('transformer.wte.weight'), ids, [B * T]));
-    for (let i = 0; i < nLayer; i++) {
-      const p = `transformer.h.${i}`;
-      const h = op.rmsnorm(x);
-      let q = op.reshape(op.linear(h, this.param(`${p}.attn.c_q.weight`)), [B, T, nHead, D]);
-      let k = op.reshape(op.linear(h, this.param(`${p}.attn.c_k.weight`)), [B, T, nKvHead, D]);
-      const v = op.reshape(op.linear(h, this.param(`${p}.attn.c_v.weight`)), [B, T, nKvHead, D]);
-      q = op.rmsnorm(op.rope(q, this.rot.cos, this.rot.sin));
-      k = op.rmsnorm(op.rope(k, this.rot.cos, this.rot.sin));
-      const y = op.reshape(op.attention(q, k, v), [B * T, nHead * D]);
-      x = this.blockTail(x, y, p);
-    }
-    const logits = op.softcap(op.linear(op.rmsnorm(x), this.param('lm_head.weight')), LOGIT_SOFTCAP);
+    if (T > this.rotaryLen) throw new Error(`forward: sequence length ${T} exceeds the model's rotary range`);
+    const logits = this.logits(this.hidden(ids, B, T, selfAttention));
     if (!targets) return { logits };
     if (targets.length !== B * T) throw new Error(`forward: ${targets.length} targets for B=${B} x T=${T}`);
     return { logits, loss: op.crossEntropy(logits, targets, this.config.vocabSize, reduction) };
-  }
-
-  /** The rest of block `p` once attention has produced y: x += c_proj(y); x += mlp(norm(x)). */
-  private blockTail(x: Tensor, y: Tensor, p: string): Tensor {
-    x = op.add(x, op.linear(y, this.param(`${p}.attn.c_proj.weight`)));
-    const m = op.reluSquared(op.linear(op.rmsnorm(x), this.param(`${p}.mlp.c_fc.weight`)));
-    return op.add(x, op.linear(m, this.param(`${p}.mlp.c_proj.weight`)));
   }
 
   /** A KV cache for `batch` rows of up to maxLen positions. */
@@ -186,41 +289,13 @@ export class GPT {
    */
   forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Float32Array {
     if (B !== cache.batch) throw new Error(`forwardCached: cache has ${cache.batch} rows, got ${B}`);
-    if (cache.pos + T > cache.maxLen) throw new Error(`forwardCached: ${cache.pos} + ${T} positions exceed the cache length ${cache.maxLen}`);
-    if (cache.pos + T > this.rot.cos.length / (this.headDim / 2)) throw new Error('forwardCached: position beyond the rotary tables');
-    const be = getBackend();
-    const { nLayer, nHead, nKvHead } = this.config;
-    const D = this.headDim, pos0 = cache.pos, kvRow = nKvHead * D;
-    const result = noGrad(() => {
-      let x = op.rmsnorm(op.embedding(this.param('transformer.wte.weight'), ids, [B * T]));
-      for (let i = 0; i < nLayer; i++) {
-        const p = `transformer.h.${i}`;
-        const h = op.rmsnorm(x);
-        const q = op.rmsnorm(op.rope(op.reshape(op.linear(h, this.param(`${p}.attn.c_q.weight`)), [B, T, nHead, D]), this.rot.cos, this.rot.sin, pos0));
-        const k = op.rmsnorm(op.rope(op.reshape(op.linear(h, this.param(`${p}.attn.c_k.weight`)), [B, T, nKvHead, D]), this.rot.cos, this.rot.sin, pos0));
-        const v = op.linear(h, this.param(`${p}.attn.c_v.weight`));
-        // append this step's keys and values at positions pos0 .. pos0+T-1 of every row
-        for (let b = 0; b < B; b++) {
-          const dst = (b * cache.maxLen + pos0) * kvRow, src = b * T * kvRow;
-          cache.k[i].set(k.data.subarray(src, src + T * kvRow), dst);
-          cache.v[i].set(v.data.subarray(src, src + T * kvRow), dst);
-        }
-        const y = activation([B * T, nHead * D]);
-        const lse = arena.alloc(B * nHead * T);
-        be.attentionForward(q.data, cache.k[i], cache.v[i], y.data, lse, {
-          B, Tq: T, Tk: pos0 + T, H: nHead, Hkv: nKvHead, D, scale: 1 / Math.sqrt(D), kvBatchStride: cache.maxLen * kvRow,
-        });
-        x = this.blockTail(x, y, p);
-      }
-      // only the last position of each row needs logits
-      const C = this.config.nEmbd;
-      const last = activation([B, C]);
-      for (let b = 0; b < B; b++) last.data.set(x.data.subarray(((b * T) + T - 1) * C, (b * T + T) * C), b * C);
-      return op.softcap(op.linear(op.rmsnorm(last), this.param('lm_head.weight')), LOGIT_SOFTCAP).toArray();
-    });
+    if (cache.pos + T > cache.maxLen) {
+      throw new Error(`forwardCached: ${cache.pos} + ${T} positions exceed the cache length ${cache.maxLen}`);
+    }
+    if (cache.pos + T > this.rotaryLen) throw new Error('forwardCached: position beyond the rotary tables');
+    const logits = this.lastLogits(ids, B, T, cachedAttention(cache));
     cache.pos += T;
-    arena.reset();
-    return result;
+    return logits;
   }
 
   /**
@@ -228,52 +303,33 @@ export class GPT {
    * next token of sequence b, whose own batch-1 cache `caches[b]` may be at any position. The matmuls
    * run over all rows together, so the weights are read once per step instead of once per sequence
    * (decoding is memory-bound: `bench serve` measured 1.96x the total tokens/s with batch 8 as with
-   * batch 1 on a d4 worker); rotary positions, the cache appends and attention are per row. Returns [B, Vpad] logits; equal to forwardCached(ids[b], 1, 1,
-   * caches[b]) for each b, up to float rounding. The arena is reset afterwards, as forwardCached.
+   * batch 1 on a d4 worker); rotary positions, the cache appends and attention are per row. Returns
+   * [B, Vpad] logits; equal to forwardCached(ids[b], 1, 1, caches[b]) for each b, up to float rounding.
+   * The arena is reset afterwards, as forwardCached.
    */
   forwardDecode(ids: Int32Array, caches: readonly KVCache[]): Float32Array {
     const B = ids.length;
     if (caches.length !== B) throw new Error(`forwardDecode: ${B} tokens for ${caches.length} caches`);
-    const maxPos = this.rot.cos.length / (this.headDim / 2);
     for (const c of caches) {
       if (c.batch !== 1) throw new Error(`forwardDecode: every cache holds one sequence, got one with ${c.batch} rows`);
       if (c.pos + 1 > c.maxLen) throw new Error(`forwardDecode: a cache at ${c.pos} of ${c.maxLen} positions is full`);
-      if (c.pos + 1 > maxPos) throw new Error('forwardDecode: position beyond the rotary tables');
+      if (c.pos + 1 > this.rotaryLen) throw new Error('forwardDecode: position beyond the rotary tables');
     }
-    const be = getBackend();
-    const { nLayer, nHead, nKvHead } = this.config;
-    const D = this.headDim, qRow = nHead * D, kvRow = nKvHead * D;
-    const result = noGrad(() => {
-      let x = op.rmsnorm(op.embedding(this.param('transformer.wte.weight'), ids, [B]));
-      for (let i = 0; i < nLayer; i++) {
-        const p = `transformer.h.${i}`;
-        const h = op.rmsnorm(x);
-        const qLin = op.linear(h, this.param(`${p}.attn.c_q.weight`));
-        const kLin = op.linear(h, this.param(`${p}.attn.c_k.weight`));
-        const v = op.linear(h, this.param(`${p}.attn.c_v.weight`));
-        // rotary at each row's own position, then QK-norm over the whole batch
-        const qRot = activation([B, 1, nHead, D]), kRot = activation([B, 1, nKvHead, D]);
-        for (let b = 0; b < B; b++) {
-          const pos = caches[b].pos;
-          be.rope(qLin.data.subarray(b * qRow, (b + 1) * qRow), qRot.data.subarray(b * qRow, (b + 1) * qRow), this.rot.cos, this.rot.sin, 1, 1, nHead, D, pos, false, false);
-          be.rope(kLin.data.subarray(b * kvRow, (b + 1) * kvRow), kRot.data.subarray(b * kvRow, (b + 1) * kvRow), this.rot.cos, this.rot.sin, 1, 1, nKvHead, D, pos, false, false);
-        }
-        const q = op.rmsnorm(qRot), k = op.rmsnorm(kRot);
-        const y = activation([B, qRow]);
-        const lse = arena.alloc(B * nHead);
-        for (let b = 0; b < B; b++) {
-          const c = caches[b], at = c.pos * kvRow;
-          c.k[i].set(k.data.subarray(b * kvRow, (b + 1) * kvRow), at);
-          c.v[i].set(v.data.subarray(b * kvRow, (b + 1) * kvRow), at);
-          be.attentionForward(q.data.subarray(b * qRow, (b + 1) * qRow), c.k[i], c.v[i], y.data.subarray(b * qRow, (b + 1) * qRow), lse.subarray(b * nHead, (b + 1) * nHead), {
-            B: 1, Tq: 1, Tk: c.pos + 1, H: nHead, Hkv: nKvHead, D, scale: 1 / Math.sqrt(D), kvBatchStride: c.maxLen * kvRow,
-          });
-        }
-        x = this.blockTail(x, y, p);
-      }
-      return op.softcap(op.linear(op.rmsnorm(x), this.param('lm_head.weight')), LOGIT_SOFTCAP).toArray();
-    });
+    const logits = this.lastLogits(ids, B, 1, decodeAttention(caches));
     for (const c of caches) c.pos += 1;
+    return logits;
+  }
+
+  /** Logits of each row's last position, [B, Vpad] as a host copy; no graph, and the arena is reset after. */
+  private lastLogits(ids: Int32Array, B: number, T: number, kv: KVSource): Float32Array {
+    const result = noGrad(() => {
+      const x = this.hidden(ids, B, T, kv);
+      if (T === 1) return this.logits(x).toArray();
+      const C = this.config.nEmbd;
+      const last = activation([B, C]);
+      for (let b = 0; b < B; b++) last.data.set(x.data.subarray((b * T + T - 1) * C, (b * T + T) * C), b * C);
+      return this.logits(last).toArray();
+    });
     arena.reset();
     return result;
   }

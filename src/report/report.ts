@@ -1,4 +1,4 @@
-// The report card (SPEC section 10): every stage writes a markdown section into $NANOCHAT_BASE_DIR/report/
+// The report card: every stage writes a markdown section into $NANOCHAT_BASE_DIR/report/
 // and its headline numbers into report/summary.json; `nanochat report` assembles report.md (and
 // report.html) from them: environment, code size, the sections in pipeline order, and the summary
 // table `Metric | BASE | MID | SFT | RL` with the total wall-clock time.
@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { reportDir } from '../common/paths.js';
 import { getBackend } from '../tensor/backends.js';
 import { markdownToHtml } from './markdown.js';
+import { markdownTable } from './markdown-table.js';
 
 export type Column = 'BASE' | 'MID' | 'SFT' | 'RL';
 const COLUMNS: Column[] = ['BASE', 'MID', 'SFT', 'RL'];
 
 /** Sections in pipeline order (file names the stages write); anything else found is appended after. */
-export const SECTION_ORDER = [
-  'tokenizer-training.md', 'tokenizer-evaluation.md', 'base-model-training.md', 'base-model-evaluation.md',
+const SECTION_ORDER = [
+  'speedrun-plan.md', 'tokenizer-training.md', 'tokenizer-evaluation.md', 'base-model-training.md', 'base-model-evaluation.md',
   'midtraining.md', 'chat-evaluation-mid.md', 'chat-sft.md', 'chat-evaluation-sft.md', 'chat-rl.md', 'chat-evaluation-rl.md',
 ];
 
@@ -121,8 +122,7 @@ function summaryTable(s: Summary): string[] {
   const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), sec = Math.round(total % 60);
   return [
     '## Summary', '',
-    `| Metric | ${COLUMNS.join(' | ')} |`, `|---|${COLUMNS.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r} | ${COLUMNS.map((c) => fmt(s.metrics[c]?.[r])).join(' | ')} |`), '',
+    markdownTable(['Metric', ...COLUMNS], rows.map((r) => [r, ...COLUMNS.map((c) => fmt(s.metrics[c]?.[r]))])), '',
     `Total wall clock time: ${h}h${String(m).padStart(2, '0')}m${String(sec).padStart(2, '0')}s`,
     ...Object.entries(s.seconds).map(([k, v]) => `- ${k}: ${v.toFixed(1)} s`), '',
   ];

@@ -6,11 +6,6 @@ import { join } from 'node:path';
 import { reportDir } from '../common/paths.js';
 import { writeFileAtomic } from '../common/atomic.js';
 
-export function markdownTable(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
 /** Write report/<file>; returns its path. */
 export function writeReportSection(file: string, markdown: string): string {
   const dir = reportDir();

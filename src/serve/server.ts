@@ -1,4 +1,4 @@
-// The HTTP server (SPEC section 9), on node:http. The main thread does HTTP only; generation runs
+// The HTTP server, on node:http. The main thread does HTTP only; generation runs
 // in the worker pool, so /health and the page answer while models are busy.
 //
 //   GET  /                      the chat page (static files from src/serve/page, read at start)
@@ -138,7 +138,7 @@ class App {
     const p = samplingParams(body, this.defaults);
     const spec: JobSpec = { kind: 'chat', messages, temperature: p.temperature, topK: p.topK, maxTokens: p.maxTokens, seed: p.seed ?? randomSeed() };
     let worker = 0;
-    this.run(req, res, spec, {
+    this.run(res, spec, {
       onStart: (_n, w) => { worker = w; openSse(res); },
       onToken: (text) => sse(res, { token: text, worker }),
       onDone: (finish) => { sse(res, { done: true, finish_reason: finish }); res.end(); },
@@ -161,7 +161,7 @@ class App {
     const spec: JobSpec = { kind: 'chat', messages, temperature: p.temperature, topK: p.topK, maxTokens: p.maxTokens, seed: p.seed ?? randomSeed() };
     const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
     let text = '';
-    this.run(req, res, spec, stream ? {
+    this.run(res, spec, stream ? {
       onStart: () => { openSse(res); sse(res, chunk({ role: 'assistant', content: '' }, null)); },
       onToken: (t) => sse(res, chunk({ content: t }, null)),
       onDone: (finish, u) => {
@@ -195,7 +195,7 @@ class App {
     const spec: JobSpec = { kind: 'completion', text: prompt, temperature: p.temperature, topK: p.topK, maxTokens: p.maxTokens, seed: p.seed ?? randomSeed() };
     const choice = (text: string, finish: string | null) => ({ text, index: 0, logprobs: null, finish_reason: finish });
     let text = '';
-    this.run(req, res, spec, stream ? {
+    this.run(res, spec, stream ? {
       onStart: () => openSse(res),
       onToken: (t) => sse(res, { id, object: 'text_completion', created, model, choices: [choice(t, null)] }),
       onDone: (finish) => {
@@ -216,7 +216,7 @@ class App {
    * Submit the job and wire the client's disconnect to its cancellation. Errors before the first
    * token are plain JSON errors; after the stream has started they become a final SSE error event.
    */
-  private run(req: IncomingMessage, res: ServerResponse, spec: JobSpec, h: { onStart(promptTokens: number, worker: number): void; onToken(t: string): void; onDone(finish: string, u: { promptTokens: number; completionTokens: number }): void }): void {
+  private run(res: ServerResponse, spec: JobSpec, h: { onStart(promptTokens: number, worker: number): void; onToken(t: string): void; onDone(finish: string, u: { promptTokens: number; completionTokens: number }): void }): void {
     this.requests++;
     let finished = false;
     const handle = this.pool.submit(spec, {

@@ -29,7 +29,7 @@ export function packageRoot(): string {
   }
 }
 
-export function pageDir(): string {
+function pageDir(): string {
   return join(packageRoot(), 'src', 'serve', 'page');
 }
 

@@ -1,4 +1,4 @@
-// Request validation for every generation endpoint (SPEC section 9).
+// Request validation for every generation endpoint, with the limits of nanochat's chat server.
 //
 // Limits (HTTP 400 with a JSON error naming the field when broken):
 //   at most 500 messages, 8000 characters per message, 32000 characters in total,

@@ -1,13 +1,46 @@
 // The speedrun's tiers: named configurations of the whole pipeline, in one readable place.
 //
-// Every stage is a `nanochat` subcommand with its flags; the speedrun runs them in this order. A tier
-// is sized for a machine and a time budget; `--depth` is the dial that sets the model.
+// Every stage is a `nanochat` command with its flags; the speedrun runs them in this order. A tier fixes
+// the model and the data sizes (its shape) and gives each stage a time budget; the step counts and
+// evaluation sizes (its counts) are set on each machine from a short calibration of its training
+// rate (plan.ts), so `tiny` ends within 30 minutes and `cpu` within 3 hours on a fast AVX-512 machine
+// and on a slower AVX2-only one alike. `--depth` is the dial that sets the model.
 
 export interface StageRun {
-  /** the subcommand and its flags */
+  /** the command and its flags */
   args: string[];
   /** which checkpoints this stage writes, so an interrupted run can resume from them */
   resumes?: 'base' | 'mid' | 'sft' | 'rl';
+}
+
+/** What a tier fixes: the model, the tokenizer, the batch and the data sizes. */
+export interface TierShape {
+  vocab: number; maxChars: number; depth: number; headDim: number; seqLen: number; rows: number; batchTokens: number;
+  evalTokens: number; splitTokens: number; midConversations: number; sftConversations: number;
+  evalTokensOut: number; rlQuestions: number; rlSamples: number; rlTokens: number;
+}
+
+/** What the calibration sets: how long each stage runs. */
+export interface Counts {
+  baseSteps: number; midSteps: number; sftSteps: number; rlSteps: number; evalProblems: number; coreMaxPerTask: number;
+}
+
+export type BudgetedStage = 'base' | 'mid' | 'sft' | 'rl' | 'evals';
+
+/**
+ * How a tier's budgets become counts. Costs are in training-token equivalents (seconds x the
+ * calibrated tokens/s of the tier's model), measured from a run of the tier: a unit's cost divided
+ * by this machine's rate is its time here.
+ */
+export interface Sizing {
+  /** wall-clock seconds per stage; the evaluations (base-eval and every chat-eval) share one budget */
+  budgets: Record<BudgetedStage, number>;
+  /** cost of one step of each training stage */
+  stepCost: Record<'base' | 'mid' | 'sft' | 'rl', number>;
+  /** cost of all the evaluations at the full sizes below */
+  evalCost: number;
+  /** the largest evaluation sizes: a fast machine runs these, a slower one fewer problems */
+  fullEval: { evalProblems: number; coreMaxPerTask: number };
 }
 
 export interface Tier {
@@ -15,16 +48,14 @@ export interface Tier {
   description: string;
   /** refuse to run, with this message, when the machine cannot (e.g. no GPU backend yet) */
   unavailable?: string;
-  stages: StageRun[];
+  shape: TierShape;
+  /** time budgets (calibrated per machine) or, for a tier that is not calibrated, fixed counts */
+  sizing: Sizing | Counts;
 }
 
 /** The pipeline with a tier's sizes filled in. */
-function pipeline(s: {
-  vocab: number; maxChars: number; depth: number; headDim: number; seqLen: number; rows: number; batchTokens: number;
-  baseSteps: number; evalEvery: number; evalTokens: number; coreMaxPerTask: number; splitTokens: number;
-  midConversations: number; midSteps: number; sftConversations: number; sftSteps: number;
-  evalProblems: number; evalTokensOut: number; rlSteps: number; rlQuestions: number; rlSamples: number; rlTokens: number;
-}): StageRun[] {
+export function pipeline(shape: TierShape, counts: Counts): StageRun[] {
+  const s = { ...shape, ...counts, evalEvery: Math.max(1, Math.floor(counts.baseSteps / 4)) };
   const chatEval = (source: string): StageRun => ({
     args: ['chat-eval', '-i', source, '--max-problems', String(s.evalProblems), '--max-new-tokens', String(s.evalTokensOut)],
   });
@@ -55,7 +86,7 @@ function pipeline(s: {
   if (s.rlSteps > 0) {
     stages.push(
       {
-        args: ['chat-rl', '--num-steps', String(s.rlSteps), '--examples-per-step', String(s.rlQuestions), '--num-samples', String(s.rlSamples),
+        args: ['chat-rl', '--num-iterations', String(s.rlSteps), '--examples-per-step', String(s.rlQuestions), '--num-samples', String(s.rlSamples),
           '--max-new-tokens', String(s.rlTokens), '--eval-every', String(s.rlSteps), '--eval-examples', String(s.evalProblems), '--eval-k', '4', '--save-every', String(Math.max(1, Math.floor(s.rlSteps / 2)))],
         resumes: 'rl',
       },
@@ -69,36 +100,48 @@ function pipeline(s: {
 export const TIERS: Record<string, Tier> = {
   tiny: {
     name: 'tiny',
-    description: 'the whole pipeline on a 2-core CPU in about 30 minutes: a d4 model (5M parameters) that answers in the chat format',
-    stages: pipeline({
+    description: 'the whole pipeline on a 2-core CPU within 30 minutes: a d4 model (5M parameters) that answers in the chat format',
+    shape: {
       vocab: 4096, maxChars: 20_000_000, depth: 4, headDim: 64, seqLen: 256, rows: 32, batchTokens: 8192,
-      baseSteps: 640, evalEvery: 160, evalTokens: 65_536, coreMaxPerTask: 24, splitTokens: 131_072,
-      midConversations: 12_000, midSteps: 150, sftConversations: 3200, sftSteps: 100,
-      evalProblems: 64, evalTokensOut: 128, rlSteps: 12, rlQuestions: 4, rlSamples: 8, rlTokens: 96,
-    }),
+      evalTokens: 65_536, splitTokens: 131_072, midConversations: 12_000, sftConversations: 3200,
+      evalTokensOut: 128, rlQuestions: 4, rlSamples: 8, rlTokens: 96,
+    },
+    // budgets sum to 23.3 minutes; data, tokenizer training and evaluation, calibration and the report add about
+    // 2 more (measured below), leaving 4-5 minutes for a machine that slows down after the calibration
+    sizing: {
+      budgets: { base: 780, mid: 170, sft: 120, rl: 90, evals: 240 },
+      stepCost: { base: 8192, mid: 9000, sft: 9000, rl: 40_000 },
+      evalCost: 1_800_000,
+      fullEval: { evalProblems: 64, coreMaxPerTask: 24 },
+    },
   },
   cpu: {
     name: 'cpu',
-    // sized from a measured d6 rate of ~2,500 tokens/s (MFU ~58% of 448 GFLOP/s, 2-core EPYC): base training 9.8M
-    // tokens (~66 min), midtraining 2.5M (~17 min), SFT ~13 min, RL ~15 min, the evaluations ~25 min. Sized to
-    // finish inside a 3-hour working session with room to spare; `--depth` and the step counts are the dials.
-    description: 'about 2.5 hours on the same 2-core machine: the best model this CPU makes in that time (d6, 17M parameters, vocab 8192)',
-    stages: pipeline({
+    // costs from the measured cpu run (2-core AMD EPYC with AVX-512, d6 at 2,455 tokens/s): midtraining 150 steps in
+    // 19 min (in-loop evaluations included), SFT 200 steps in 25 min, RL 40 steps in 15 min, evaluations 14 min at
+    // 200 problems and 100 CORE items per task. Budgets sum to 2h30m; the rest of the pipeline adds about 5 minutes.
+    description: 'within 3 hours on the same 2-core machine: the best model this CPU makes in that time (d6, 17M parameters, vocab 8192)',
+    shape: {
       vocab: 8192, maxChars: 100_000_000, depth: 6, headDim: 64, seqLen: 512, rows: 16, batchTokens: 16_384,
-      baseSteps: 600, evalEvery: 150, evalTokens: 262_144, coreMaxPerTask: 100, splitTokens: 524_288,
-      midConversations: 31_000, midSteps: 150, sftConversations: 20_000, sftSteps: 200,
-      evalProblems: 200, evalTokensOut: 192, rlSteps: 40, rlQuestions: 8, rlSamples: 8, rlTokens: 160,
-    }),
+      evalTokens: 262_144, splitTokens: 524_288, midConversations: 31_000, sftConversations: 20_000,
+      evalTokensOut: 192, rlQuestions: 8, rlSamples: 8, rlTokens: 160,
+    },
+    sizing: {
+      budgets: { base: 4500, mid: 1200, sft: 1500, rl: 900, evals: 900 },
+      stepCost: { base: 16_384, mid: 18_660, sft: 18_400, rl: 55_200 },
+      evalCost: 2_060_000,
+      fullEval: { evalProblems: 200, coreMaxPerTask: 100 },
+    },
   },
   d20: {
     name: 'd20',
     description: 'the reference configuration: vocab 65,536, depth 20 (561M parameters), 524,288-token batches, for a GPU machine',
     unavailable: 'the d20 tier needs a GPU backend, which nanochat-ts does not have yet (backends: ref, native CPU); run `nanochat speedrun --tier cpu` on this machine instead',
-    stages: pipeline({
+    shape: {
       vocab: 65_536, maxChars: 2_000_000_000, depth: 20, headDim: 128, seqLen: 2048, rows: 32, batchTokens: 524_288,
-      baseSteps: 21_400, evalEvery: 250, evalTokens: 10_485_760, coreMaxPerTask: 500, splitTokens: 10_485_760,
-      midConversations: 1_000_000, midSteps: 800, sftConversations: 1_000_000, sftSteps: 650,
-      evalProblems: 1_000_000, evalTokensOut: 512, rlSteps: 467, rlQuestions: 16, rlSamples: 16, rlTokens: 256,
-    }),
+      evalTokens: 10_485_760, splitTokens: 10_485_760, midConversations: 1_000_000, sftConversations: 1_000_000,
+      evalTokensOut: 512, rlQuestions: 16, rlSamples: 16, rlTokens: 256,
+    },
+    sizing: { baseSteps: 21_400, midSteps: 800, sftSteps: 650, rlSteps: 467, evalProblems: 1_000_000, coreMaxPerTask: 500 },
   },
 };

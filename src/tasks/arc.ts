@@ -1,4 +1,4 @@
-// ARC-Easy and ARC-Challenge (AI2 Reasoning Challenge) as multiple-choice conversations (SPEC 7).
+// ARC-Easy and ARC-Challenge (AI2 Reasoning Challenge) as multiple-choice conversations.
 // Rows carry their own labels, usually "A".."D" but about 4% use "1".."4", and a few items have 3
 // or 5 choices: we always present the choices with the letters A, B, C, ... in the given order,
 // and find the gold answer by its position among the labels, so numeric labels map to letters.
@@ -7,7 +7,7 @@ import type { Conversation } from '../chat/conversation.js';
 import { UserError } from '../common/errors.js';
 import { defaultDataDir, readJsonl } from './files.js';
 import { evaluateLetter, multipleChoiceConversation } from './multiple-choice.js';
-import { type EvalTask, SlicedTask, type SliceOptions } from './task.js';
+import { SlicedEvalTask, type SliceOptions } from './task.js';
 
 interface ArcRow {
   id: string;
@@ -29,7 +29,7 @@ export interface ArcOptions extends SliceOptions {
   dataDir?: string;
 }
 
-export class ARC extends SlicedTask implements EvalTask {
+export class ARC extends SlicedEvalTask {
   readonly name: string;
   readonly evalType = 'categorical' as const;
   private readonly rows: ArcRow[];
@@ -63,9 +63,5 @@ export class ARC extends SlicedTask implements EvalTask {
 
   evaluate(conv: Conversation, completion: string): boolean {
     return evaluateLetter(conv, completion);
-  }
-
-  reward(conv: Conversation, completion: string): number {
-    return this.evaluate(conv, completion) ? 1 : 0;
   }
 }

@@ -1,4 +1,4 @@
-// GSM8K grade-school math (SPEC 6): the worked solution becomes an assistant message whose
+// GSM8K grade-school math: the worked solution becomes an assistant message whose
 // calculator annotations `<<expr=result>>` are tool calls: a python part with `expr` followed by
 // a python_output part with `result`. The text around them stays as written (GSM8K repeats the
 // result after the annotation: "48/2 = <<48/2=24>>24 clips"), and the answer ends "#### N".
@@ -6,7 +6,7 @@
 import type { Conversation, Part } from '../chat/conversation.js';
 import { extractFinalAnswer, sameAnswer } from './answers.js';
 import { defaultDataDir, readJsonl } from './files.js';
-import { type EvalTask, SlicedTask, type SliceOptions } from './task.js';
+import { SlicedEvalTask, type SliceOptions } from './task.js';
 
 interface Gsm8kRow {
   question: string;
@@ -37,7 +37,7 @@ export interface Gsm8kOptions extends SliceOptions {
   dataDir?: string;
 }
 
-export class GSM8K extends SlicedTask implements EvalTask {
+export class GSM8K extends SlicedEvalTask {
   readonly name: string;
   readonly evalType = 'generative' as const;
   private readonly rows: Gsm8kRow[];
@@ -64,13 +64,9 @@ export class GSM8K extends SlicedTask implements EvalTask {
     };
   }
 
-  /** Correct when the completion's `#### N` equals the reference's (commas ignored). */
+  /** Correct when the completion's `#### N` is the reference's string, commas ignored ("72.0" and "72." are wrong). */
   evaluate(conv: Conversation, completion: string): boolean {
     return sameAnswer(extractFinalAnswer(completion), referenceAnswer(conv));
-  }
-
-  reward(conv: Conversation, completion: string): number {
-    return this.evaluate(conv, completion) ? 1 : 0;
   }
 }
 

@@ -10,7 +10,7 @@ import { loadChatFile } from './conversations.js';
 import { defaultDataDir } from './files.js';
 import { SlicedTask, type SliceOptions } from './task.js';
 
-export const MODEL_NAME = 'nanochat';
+const MODEL_NAME = 'nanochat';
 export const DEFAULT_AUTHOR = 'the nanochat-ts team';
 
 export interface IdentityOptions extends SliceOptions {

@@ -3,10 +3,10 @@
 // the identity conversations.
 
 import type { Conversation } from '../chat/conversation.js';
-import { Rng } from './rng.js';
+import { SeededRandom } from '../tensor/random.js';
 import type { Task } from './task.js';
 
-export const DEFAULT_MIXTURE_SEED = 42;
+const DEFAULT_MIXTURE_SEED = 42;
 
 export class TaskMixture implements Task {
   readonly name: string;
@@ -22,7 +22,7 @@ export class TaskMixture implements Task {
     this.name = opts.name ?? `mixture(${tasks.map((t) => t.name).join(',')})`;
     const total = tasks.reduce((n, t) => n + t.size(), 0);
     const order = Array.from({ length: total }, (_, k) => k);
-    new Rng(opts.seed ?? DEFAULT_MIXTURE_SEED).shuffle(order);
+    new SeededRandom(opts.seed ?? DEFAULT_MIXTURE_SEED).shuffle(order);
     // map a flat position (task blocks laid end to end) to (task, index in task)
     const starts: number[] = [];
     let acc = 0;

@@ -1,5 +1,5 @@
 /**
- * The training mixtures of midtraining and SFT (SPEC 6), built from the data we actually have.
+ * The training mixtures of midtraining and SFT, built from the data we actually have.
  *
  * Substitutes for the reference's data sets (none of which we can download):
  *  - SmolTalk (460k general conversations) -> GeneralConversations: ~8.3k training conversations
@@ -47,7 +47,7 @@ export interface MixtureOptions {
 }
 
 /** Multiple-choice practice standing in for MMLU auxiliary_train (see the comment at the top). */
-export function multipleChoicePractice(dataDir: string): Task[] {
+function multipleChoicePractice(dataDir: string): Task[] {
   return [
     new MMLU({ split: 'dev', dataDir }),
     new ARC({ subset: 'ARC-Easy', split: 'train', dataDir }),

@@ -1,14 +1,14 @@
-// MMLU (57 subjects) as multiple-choice conversations (SPEC 7). The csv files have the header
+// MMLU (57 subjects) as multiple-choice conversations. The csv files have the header
 // question,choice0,choice1,choice2,choice3,answer with answer an index 0-3; the subject is the
 // file name. Quoted fields can hold commas and newlines, hence the real CSV parser.
 
 import { readdirSync } from 'node:fs';
 import type { Conversation } from '../chat/conversation.js';
 import { UserError } from '../common/errors.js';
-import { parseCsvWithHeader } from './csv.js';
+import { parseCsvWithHeader } from '../common/csv.js';
 import { dataFile, defaultDataDir, readDataText } from './files.js';
 import { evaluateLetter, multipleChoiceConversation } from './multiple-choice.js';
-import { type EvalTask, SlicedTask, type SliceOptions } from './task.js';
+import { SlicedEvalTask, type SliceOptions } from './task.js';
 
 export interface MmluRow {
   subject: string;
@@ -46,7 +46,7 @@ export function loadMmlu(dir: string, split: 'test' | 'dev', subjects?: string[]
   return rows;
 }
 
-export class MMLU extends SlicedTask implements EvalTask {
+export class MMLU extends SlicedEvalTask {
   readonly name: string;
   readonly evalType = 'categorical' as const;
   readonly rows: MmluRow[];
@@ -69,9 +69,5 @@ export class MMLU extends SlicedTask implements EvalTask {
 
   evaluate(conv: Conversation, completion: string): boolean {
     return evaluateLetter(conv, completion);
-  }
-
-  reward(conv: Conversation, completion: string): number {
-    return this.evaluate(conv, completion) ? 1 : 0;
   }
 }

@@ -1,4 +1,4 @@
-// The multiple-choice prompt shared by MMLU and ARC (SPEC 7), in the reference's wording:
+// The multiple-choice prompt shared by MMLU and ARC, in the reference's wording:
 //
 //   Multiple Choice question: <question>
 //   - <choice 1>=A
@@ -12,7 +12,7 @@
 
 import type { Conversation } from '../chat/conversation.js';
 
-export const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
+const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
 
 export function multipleChoicePrompt(question: string, choices: string[], letters: readonly string[]): string {
   if (choices.length !== letters.length) throw new Error(`${choices.length} choices but ${letters.length} letters`);

@@ -1,4 +1,4 @@
-// The chat evaluation tasks by name (SPEC 7), for `nanochat chat-eval` and quick evals during SFT.
+// The chat evaluation tasks by name, for `nanochat chat-eval` and quick evals during SFT.
 // HumanEval is not here: it needs a Python sandbox and lives with the evaluation code.
 
 import { ARC } from './arc.js';

@@ -1,4 +1,4 @@
-// Spelling tasks generated from the word list (SPEC 6). Tokens hide the letters inside words, so
+// Spelling tasks generated from the English word list. Tokens hide the letters inside words, so
 // the model is taught to spell a word out letter by letter and to count letters:
 //  - SimpleSpelling: "Spell the word: apple" -> "apple:a,p,p,l,e"
 //  - SpellingBee: "How many 'r' are in strawberry?" -> spell it out, count the hits one by one,
@@ -8,10 +8,10 @@
 // TEST_SEED_OFFSET up, so the two splits never share a generator seed.
 
 import type { Conversation, Part } from '../chat/conversation.js';
+import { SeededRandom } from '../tensor/random.js';
 import { extractFinalAnswer, sameAnswer } from './answers.js';
 import { defaultDataDir } from './files.js';
-import { Rng } from './rng.js';
-import { type EvalTask, SlicedTask, type SliceOptions } from './task.js';
+import { SlicedEvalTask, type SliceOptions } from './task.js';
 import { SPELLING_BEE_TEMPLATES } from './spelling-templates.js';
 import { loadWords } from './words.js';
 
@@ -33,9 +33,9 @@ export function spellingSeed(split: 'train' | 'test', i: number): number {
 }
 
 /** "apple" -> "a,p,p,l,e" */
-export const spellOut = (word: string): string => word.split('').join(',');
+const spellOut = (word: string): string => word.split('').join(',');
 
-abstract class GeneratedSpellingTask extends SlicedTask {
+abstract class GeneratedSpellingTask extends SlicedEvalTask {
   protected readonly words: string[];
   protected readonly split: 'train' | 'test';
   private readonly count: number;
@@ -56,7 +56,7 @@ abstract class GeneratedSpellingTask extends SlicedTask {
   }
 }
 
-export class SimpleSpelling extends GeneratedSpellingTask implements EvalTask {
+export class SimpleSpelling extends GeneratedSpellingTask {
   readonly name: string;
   readonly evalType = 'generative' as const;
 
@@ -66,7 +66,7 @@ export class SimpleSpelling extends GeneratedSpellingTask implements EvalTask {
   }
 
   protected example(i: number): Conversation {
-    const rng = new Rng(spellingSeed(this.split, i) ^ SIMPLE_SPELLING_SALT);
+    const rng = new SeededRandom(spellingSeed(this.split, i) ^ SIMPLE_SPELLING_SALT);
     const word = rng.choice(this.words);
     return {
       messages: [
@@ -80,13 +80,9 @@ export class SimpleSpelling extends GeneratedSpellingTask implements EvalTask {
   evaluate(conv: Conversation, completion: string): boolean {
     return completion.trim() === conv.meta?.answer;
   }
-
-  reward(conv: Conversation, completion: string): number {
-    return this.evaluate(conv, completion) ? 1 : 0;
-  }
 }
 
-export class SpellingBee extends GeneratedSpellingTask implements EvalTask {
+export class SpellingBee extends GeneratedSpellingTask {
   readonly name: string;
   readonly evalType = 'generative' as const;
 
@@ -96,7 +92,7 @@ export class SpellingBee extends GeneratedSpellingTask implements EvalTask {
   }
 
   protected example(i: number): Conversation {
-    const rng = new Rng(spellingSeed(this.split, i));
+    const rng = new SeededRandom(spellingSeed(this.split, i));
     const word = rng.choice(this.words);
     // mostly a letter of the word; sometimes any letter, so "0" is a possible answer
     const letter = rng.random() < 0.9 ? rng.choice(word) : rng.choice(ALPHABET);
@@ -123,10 +119,6 @@ export class SpellingBee extends GeneratedSpellingTask implements EvalTask {
   /** Correct when the completion's `#### N` is the true count. */
   evaluate(conv: Conversation, completion: string): boolean {
     return sameAnswer(extractFinalAnswer(completion), String(conv.meta?.answer ?? ''));
-  }
-
-  reward(conv: Conversation, completion: string): number {
-    return this.evaluate(conv, completion) ? 1 : 0;
   }
 }
 

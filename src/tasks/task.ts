@@ -1,4 +1,4 @@
-// The common shape of every chat task (SPEC 6 and 7): a finite, indexable list of conversations,
+// The common shape of every chat task (training mixtures and chat evals): a finite, indexable list of conversations,
 // optionally sliced; tasks that can be scored also know how to judge a model's answer.
 
 import type { Conversation } from '../chat/conversation.js';
@@ -60,5 +60,15 @@ export abstract class SlicedTask implements Task {
   get(i: number): Conversation {
     if (!Number.isInteger(i) || i < 0 || i >= this.size()) throw new RangeError(`${this.name}: index ${i} out of range [0, ${this.size()})`);
     return this.example(this.start + i * this.step);
+  }
+}
+
+/** A sliced task with a score; its RL reward is 1 for a correct completion and 0 otherwise. */
+export abstract class SlicedEvalTask extends SlicedTask implements EvalTask {
+  abstract readonly evalType: 'categorical' | 'generative';
+  abstract evaluate(conv: Conversation, completion: string): boolean;
+
+  reward(conv: Conversation, completion: string): number {
+    return this.evaluate(conv, completion) ? 1 : 0;
   }
 }

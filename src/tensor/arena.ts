@@ -15,7 +15,7 @@
 import type { Buf } from './backend.js';
 
 /** Smallest size class holding n floats: multiples of 2^(floor(log2 n) - 2), at least 16. */
-export function sizeClass(n: number): number {
+function sizeClass(n: number): number {
   if (n <= 16) return 16;
   const step = 2 ** (Math.floor(Math.log2(n)) - 2);
   return Math.ceil(n / step) * step;

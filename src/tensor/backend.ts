@@ -50,6 +50,21 @@ export interface AttentionShape {
   kvBatchStride?: number;
 }
 
+/**
+ * Rotary embedding on x: [B, T, H, D], its tokens at positions pos0 .. pos0+T-1 of the tables cos, sin
+ * [>= pos0 + T, D/2]. Channel i pairs with channel i + D/2: y1 = x1 cos + x2 sin, y2 = -x1 sin + x2 cos.
+ */
+export interface RopeParams {
+  B: number;
+  T: number;
+  H: number;
+  D: number;
+  pos0: number;
+  /** rotate by the negative angle, which is exactly the backward (the rotation is orthogonal) */
+  inverse: boolean;
+  accumulate: boolean;
+}
+
 export interface Backend {
   readonly name: string;
   /** worker threads the backend computes with (1 for ref) */
@@ -92,13 +107,9 @@ export interface Backend {
   /** dx (+)= rstd * (dy - y * mean(dy * y)), from the saved output y and rstd */
   rmsnormBackward(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, accumulate: boolean): void;
 
-  // ---- rotary embedding on x: [B, T, H, D]; cos, sin: [>= pos0 + T, D/2]
-  /**
-   * Channel i pairs with channel i + D/2: y1 = x1 cos + x2 sin, y2 = -x1 sin + x2 cos, at position pos0 + t.
-   * `inverse` rotates by the negative angle, which is exactly the backward (the rotation is orthogonal).
-   * dst must not alias src; with accumulate, dst += rotated.
-   */
-  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, accumulate: boolean): void;
+  // ---- rotary embedding, see RopeParams
+  /** dst = src rotated (dst += with accumulate); dst must not alias src. */
+  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, p: RopeParams): void;
 
   // ---- fused causal self-attention (scores, softmax, weighted sum), see AttentionShape
   /** out = softmax(scale * q k^T + causal mask) v; lse[b, h, i] = log-sum-exp of the scaled scores of row i */

@@ -7,7 +7,7 @@ import { loadNativeBackend } from './native.js';
 
 let current: Backend | undefined;
 
-export function backendNames(): string[] {
+function backendNames(): string[] {
   return ['ref', 'native'];
 }
 

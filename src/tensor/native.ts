@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionShape, Backend, Buf, MatmulParams } from './backend.js';
+import type { AttentionShape, Backend, Buf, MatmulParams, RopeParams } from './backend.js';
 
 /** The raw addon exports (native/binding.c). */
 export interface NativeAddon {
@@ -42,7 +42,7 @@ export interface NativeAddon {
 }
 
 /** Where the addon is: the package root's build/Release (this file is dist/src/tensor/native.js or src/tensor/native.ts). */
-export function addonPath(): string {
+function addonPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const p = join(dir, 'build', 'Release', 'nanochat_native.node');
@@ -56,7 +56,7 @@ export function addonPath(): string {
 let cached: { addon: NativeAddon } | { error: string } | undefined;
 
 /** Load the raw addon once per thread (cached); never throws. */
-export function loadAddon(): { addon: NativeAddon } | { error: string } {
+function loadAddon(): { addon: NativeAddon } | { error: string } {
   if (cached) return cached;
   const path = addonPath();
   if (!existsSync(path)) return (cached = { error: `${path} not found (the install-time build failed or was skipped)` });
@@ -109,8 +109,8 @@ export class NativeBackend implements Backend {
   softcapBackward(dy: Buf, y: Buf, dx: Buf, n: number, cap: number, accumulate: boolean): void { this.addon.softcapBwd(dy, y, dx, n, cap, accumulate); }
   rmsnormForward(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void { this.addon.rmsFwd(x, y, rstd, rows, dim, eps); }
   rmsnormBackward(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, accumulate: boolean): void { this.addon.rmsBwd(dy, y, rstd, dx, rows, dim, accumulate); }
-  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, accumulate: boolean): void {
-    this.addon.rope(src, dst, cos, sin, B, T, H, D, pos0, inverse, accumulate);
+  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, p: RopeParams): void {
+    this.addon.rope(src, dst, cos, sin, p.B, p.T, p.H, p.D, p.pos0, p.inverse, p.accumulate);
   }
   attentionForward(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, s: AttentionShape): void {
     this.addon.attFwd(q, k, v, out, lse, s.B, s.Tq, s.Tk, s.H, s.Hkv, s.D, s.scale, s.kvBatchStride ?? s.Tk * s.Hkv * s.D);

@@ -22,7 +22,8 @@ function sameShape(a: Tensor, b: Tensor, op: string): void {
  * transA: A is stored [K,M] (batched: [Bt,K,M]); transB: B is stored [N,K].
  * Backward, with A' = op(A), B' = op(B):  dA' = dC B'^T,  dB' = A'^T dC, then undo the transposes.
  */
-export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const { transA = false, transB = false } = opts;
   const batched = a.shape.length === 3;
   if (a.shape.length !== b.shape.length || (a.shape.length !== 2 && !batched)) {
     throw new Error(`matmul: need two 2-D or two 3-D tensors, got [${a.shape}] and [${b.shape}]`);
@@ -55,7 +56,7 @@ export function linear(x: Tensor, w: Tensor): Tensor {
   const inF = x.shape[x.shape.length - 1];
   if (w.shape.length !== 2 || w.shape[1] !== inF) throw new Error(`linear: weight [${w.shape}] does not take input [${x.shape}]`);
   const rows = x.size / inF;
-  const y = matmul(reshape(x, [rows, inF]), w, false, true);
+  const y = matmul(reshape(x, [rows, inF]), w, { transB: true });
   return x.shape.length === 2 ? y : reshape(y, [...x.shape.slice(0, -1), w.shape[0]]);
 }
 
@@ -189,20 +190,31 @@ export function rmsnorm(x: Tensor, eps = 1.1920929e-7): Tensor {
 }
 
 /**
- * Rotary position embedding on x [B, T, H, D] with tables cos, sin [Tmax, D/2], starting at position pos0.
- * The rotation is orthogonal, so the backward is the inverse rotation of dout.
+ * Rotary position embedding on x [B, T, H, D] with tables cos, sin [Tmax, D/2]: the T tokens of a row sit at
+ * positions pos0 .. pos0+T-1, pos0 being one number for every row or one per row (batched decoding, where
+ * each row is a different sequence). The rotation is orthogonal, so the backward is the inverse rotation of dout.
  */
-export function rope(x: Tensor, cos: Float32Array, sin: Float32Array, pos0 = 0): Tensor {
+export function rope(x: Tensor, cos: Float32Array, sin: Float32Array, pos0: number | readonly number[] = 0): Tensor {
   if (x.shape.length !== 4) throw new Error(`rope: need [B, T, H, D], got [${x.shape}]`);
   const [B, T, H, D] = x.shape;
   if (D % 2) throw new Error(`rope: head dim ${D} must be even`);
-  if (cos.length < (pos0 + T) * (D / 2)) throw new Error(`rope: tables cover ${cos.length / (D / 2)} positions, need ${pos0 + T}`);
+  if (typeof pos0 !== 'number' && pos0.length !== B) {
+    throw new Error(`rope: ${pos0.length} start positions for ${B} rows`);
+  }
+  const end = (typeof pos0 === 'number' ? pos0 : Math.max(...pos0)) + T;
+  if (cos.length < end * (D / 2)) throw new Error(`rope: tables cover ${cos.length / (D / 2)} positions, need ${end}`);
+  const rotate = (src: Float32Array, dst: Float32Array, inverse: boolean, accumulate: boolean): void => {
+    if (typeof pos0 === 'number') return be().rope(src, dst, cos, sin, { B, T, H, D, pos0, inverse, accumulate });
+    const n = T * H * D, row = (buf: Float32Array, b: number) => buf.subarray(b * n, (b + 1) * n);
+    pos0.forEach((start, b) => be().rope(row(src, b), row(dst, b), cos, sin,
+      { B: 1, T, H, D, pos0: start, inverse, accumulate }));
+  };
   const out = activation(x.shape);
-  be().rope(x.data, out.data, cos, sin, B, T, H, D, pos0, false, false);
+  rotate(x.data, out.data, false, false);
   return record(out, [x], () => {
     if (!x.requiresGrad) return;
     const g = gradSlot(x);
-    be().rope(out.grad!, g.buf, cos, sin, B, T, H, D, pos0, true, g.accumulate);
+    rotate(out.grad!, g.buf, true, g.accumulate);
   });
 }
 

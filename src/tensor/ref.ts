@@ -1,7 +1,7 @@
 // The `ref` backend: every kernel as a plain TypeScript loop. It is the oracle the native kernels are
 // tested against, and the fallback when the addon is not built. Clarity over speed (about 3 GFLOP/s).
 
-import type { AttentionShape, Backend, Buf, MatmulParams } from './backend.js';
+import type { AttentionShape, Backend, Buf, MatmulParams, RopeParams } from './backend.js';
 
 export class RefBackend implements Backend {
   readonly name = 'ref';
@@ -105,7 +105,8 @@ export class RefBackend implements Backend {
     }
   }
 
-  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, accumulate: boolean): void {
+  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, p: RopeParams): void {
+    const { B, T, H, D, pos0, inverse, accumulate } = p;
     const half = D / 2;
     const sgn = inverse ? -1 : 1;
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {

@@ -28,10 +28,6 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export class Tensor {

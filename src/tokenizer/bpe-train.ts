@@ -1,4 +1,4 @@
-// Step 2 of BPE training: greedy merges over the unique chunks (SPEC section 4).
+// Step 2 of BPE training: greedy merges over the unique chunks.
 //
 // Every chunk ("word") becomes a linked list of symbols in a few flat typed arrays; each symbol
 // carries its word's count. For every adjacent pair we keep its total count and the positions of its

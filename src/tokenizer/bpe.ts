@@ -18,7 +18,7 @@ export interface BpeSpec {
 }
 
 /** Bytes as a JS string with one char per byte (0..255): a cheap, hashable Map key. */
-export function bytesKey(b: Uint8Array): string {
+function bytesKey(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
   return s;
@@ -80,16 +80,9 @@ export class BpeTokenizer implements TextTokenizer {
     const s = wellFormed(text);
     const n = s.length;
     const scanner = this.scanner;
-    const cache = this.cache;
     for (let i = 0; i < n; ) {
       const j = scanner.next(s, i);
-      const h = ChunkCache.hash(s, i, j);
-      let e = cache.find(s, i, j, h);
-      if (e < 0) {
-        const chunk = s.slice(i, j);
-        e = cache.add(chunk, h, this.encodeChunk(chunk));
-      }
-      cache.emit(e, out);
+      this.cache.emit(this.chunkEntry(s, i, j), out);
       i = j;
     }
   }
@@ -107,12 +100,7 @@ export class BpeTokenizer implements TextTokenizer {
     let o = 0;
     for (let i = 0; i < n; ) {
       const j = scanner.next(s, i);
-      const h = ChunkCache.hash(s, i, j);
-      let e = cache.find(s, i, j, h);
-      if (e < 0) {
-        const chunk = s.slice(i, j);
-        e = cache.add(chunk, h, this.encodeChunk(chunk));
-      }
+      const e = this.chunkEntry(s, i, j);
       if (o + cache.count(e) > buf.length) {
         const bigger = new Uint32Array(Math.max(buf.length * 2, o + cache.count(e)));
         bigger.set(buf.subarray(0, o));
@@ -144,6 +132,15 @@ export class BpeTokenizer implements TextTokenizer {
     }
     if (last < text.length) this.encodeInto(text.slice(last), out);
     return out;
+  }
+
+  /** The cache entry of the chunk s[i, j), encoded and added on a miss. */
+  private chunkEntry(s: string, i: number, j: number): number {
+    const h = ChunkCache.hash(s, i, j);
+    const e = this.cache.find(s, i, j, h);
+    if (e >= 0) return e;
+    const chunk = s.slice(i, j);
+    return this.cache.add(chunk, h, this.encodeChunk(chunk));
   }
 
   /** The ids of one chunk: the whole chunk if it is a token, else rank-ordered merging of its bytes. */

@@ -3,8 +3,8 @@
 // real text are repeats (a 10 MB text has ~2M chunks but ~20k distinct ones), so this lookup is the
 // encoder's hot loop. Open addressing over a power-of-two table; FNV-1a hash of the UTF-16 units.
 
-export const FNV_OFFSET = 0x811c9dc5;
-export const FNV_PRIME = 16777619;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 16777619;
 
 export class ChunkCache {
   private slots: Int32Array; // entry + 1; 0 = empty

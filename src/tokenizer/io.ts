@@ -63,7 +63,7 @@ export function saveTokenizer(tok: BpeTokenizer, dir = tokenizerDir(), training?
 }
 
 /** Parse a tiktoken ranks file ("<base64> <rank>" lines). */
-export function parseRanks(text: string, where: string): Uint8Array[] {
+function parseRanks(text: string, where: string): Uint8Array[] {
   const tokens: Uint8Array[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

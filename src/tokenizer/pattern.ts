@@ -1,6 +1,6 @@
 // The pre-split patterns: text is cut into chunks and BPE never merges across a chunk boundary.
 //
-// The reference pattern (SPEC section 4, the GPT-4 pattern with digits in groups of 1-2) is written
+// The reference pattern (nanochat's: the GPT-4 pattern with digits in groups of 1-2) is written
 // for Rust's fancy-regex with possessive quantifiers (`?+`, `++`). JavaScript regexes have neither
 // possessive quantifiers nor atomic groups, so we build an equivalent JS regex, and here is why it
 // splits identically:
@@ -44,7 +44,7 @@ export function patternNameOf(reference: string): PatternName | undefined {
 }
 
 /** The GPT-4 family pattern with digit groups of 1..maxDigits (2 for ours, 3 for cl100k). */
-export function gpt4Regex(maxDigits: number): RegExp {
+function gpt4Regex(maxDigits: number): RegExp {
   const s = `[${WS}]`;
   const notS = `[^${WS}]`;
   const contraction = "'(?:[sdmtSDMT\\u017f]|[lL][lL]|[vV][eE]|[rR][eE])";
@@ -61,14 +61,14 @@ export function gpt4Regex(maxDigits: number): RegExp {
 }
 
 /** GPT-2's pattern (case-sensitive contractions, optional leading space on words/numbers/punctuation). */
-export function gpt2Regex(): RegExp {
+function gpt2Regex(): RegExp {
   const s = `[${WS}]`;
   const notS = `[^${WS}]`;
   const src = `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WS}\\p{L}\\p{N}]+|${s}+(?!${notS})|${s}+`;
   return new RegExp(src, 'gu');
 }
 
-export function regexFor(name: PatternName): RegExp {
+function regexFor(name: PatternName): RegExp {
   return name === 'gpt2' ? gpt2Regex() : gpt4Regex(name === 'cl100k' ? 3 : 2);
 }
 

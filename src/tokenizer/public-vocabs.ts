@@ -16,7 +16,7 @@ const PATTERN: Record<PublicVocab, PatternName> = { gpt2: 'gpt2', cl100k_base: '
  * The package's format: one space-separated line; "!" followed by a number sets the rank of the
  * next token, then each base64 token takes the next rank (cl100k: "! 0" then 100,256 tokens).
  */
-export function parsePackedRanks(packed: string): Uint8Array[] {
+function parsePackedRanks(packed: string): Uint8Array[] {
   const tokens: Uint8Array[] = [];
   const parts = packed.split(' ');
   let rank = 0;

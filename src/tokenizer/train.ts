@@ -1,12 +1,12 @@
 // Tokenizer training end to end: documents -> chunk counts -> merges -> a BpeTokenizer with our
-// 9 special tokens after the merges (SPEC section 4: ids 0-255 bytes, 256..V-10 merges, V-9..V-1 specials).
+// 9 special tokens after the merges (ids 0-255 bytes, 256..V-10 merges, V-9..V-1 specials).
 
 import { BpeTokenizer, ourSpecials } from './bpe.js';
 import { countChunks } from './chunk-count.js';
 import { trainBpe } from './bpe-train.js';
 import { SPECIAL_TOKENS } from './types.js';
 
-export const OUR_PATTERN = 'gpt4-digits2' as const;
+const OUR_PATTERN = 'gpt4-digits2' as const;
 
 export interface TrainOptions {
   vocabSize: number;

@@ -1,6 +1,6 @@
 // What the rest of the pipeline needs from a tokenizer (the BPE implementation lives beside this file).
 
-/** The 9 special tokens, after the merges, in this order (SPEC section 4): ids V-9 .. V-1. */
+/** The 9 special tokens, after the merges, in nanochat's order: ids V-9 .. V-1. */
 export const SPECIAL_TOKENS = [
   '<|bos|>',
   '<|user_start|>',

@@ -1,10 +1,10 @@
-// The optimizer: one object, two kinds of parameter groups (SPEC section 3).
+// The optimizer: one object, two kinds of parameter groups, with nanochat's settings.
 //
 // - AdamW for the embedding and the lm_head: betas (0.8, 0.95), eps 1e-10, no weight decay,
 //   bias-corrected. Learning rates 0.2 (embedding) and 0.004 (head), both times (C/768)^-0.5.
 // - Muon for every 2-D matrix inside the blocks: Nesterov momentum (0.85 -> 0.95 over the first 300
-//   steps), then the update is orthogonalized by 5 Newton-Schulz iterations and scaled by
-//   sqrt(max(1, rows/cols)); lr 0.02.
+//   steps in base and mid training; 0.95 throughout in SFT and RL, see constantMuonMomentum), then the
+//   update is orthogonalized by 5 Newton-Schulz iterations and scaled by sqrt(max(1, rows/cols)); lr 0.02.
 //
 // Every group's lr is multiplied by the schedule's multiplier each step (setLrMultiplier). State
 // (moments, momentum buffers, step count) is exposed as named buffers for checkpoints.
@@ -13,6 +13,15 @@ import type { Backend, Buf } from '../tensor/backend.js';
 import { getBackend } from '../tensor/backends.js';
 import type { MuonGroup, ParamGroup } from '../tensor/param-groups.js';
 
+
+/**
+ * The groups with Muon's momentum held at `momentum` from step 0 (no ramp). The reference ramps 0.85 -> 0.95
+ * only in base and mid training; its SFT and RL leave Muon at its default 0.95: the model is trained already,
+ * and the ramp's low early momentum is for a fresh start.
+ */
+export function constantMuonMomentum(groups: ParamGroup[], momentum = 0.95): ParamGroup[] {
+  return groups.map((g) => (g.kind === 'muon' ? { ...g, momentumStart: momentum, momentumEnd: momentum } : g));
+}
 
 /** Quintic Newton-Schulz coefficients (a, b, c): X <- a X + (b A + c A^2) X with A = X X^T. */
 const NS_COEFFS = [3.4445, -4.775, 2.0315] as const;

@@ -1,16 +1,20 @@
 // The training loop shared by pretraining and midtraining: gradient accumulation, the LR schedule,
-// logging (loss, lr multiplier, tokens/s, MFU, ETA) to the terminal and a JSONL file, a loss-curve
-// SVG, periodic evaluation and samples, and crash-safe checkpoints that resume exactly.
+// global gradient-norm clipping, logging (loss, gradient norm, lr multiplier, tokens/s, MFU, ETA) to the
+// terminal and a JSONL file, a loss-curve SVG, periodic evaluation and samples, and crash-safe
+// checkpoints that resume exactly.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GPT } from '../model/gpt.js';
-import { Tensor, arena, mul, scale, sum } from '../tensor/index.js';
+import { mul, scale, sum } from '../tensor/ops.js';
+import { Tensor, arena } from '../tensor/tensor.js';
+import { getBackend } from '../tensor/backends.js';
 import { UserError } from '../common/errors.js';
 import { formatDuration } from '../common/progress.js';
 import type { Optimizer } from './optimizer.js';
 import type { Batch } from '../data/batch.js';
 import { saveCheckpoint, type CheckpointMeta } from '../checkpoint/checkpoint.js';
+import { pruneCheckpoints } from '../checkpoint/prune.js';
 import { lineChartSvg } from '../report/plot.js';
 import { writeFileAtomic } from '../common/atomic.js';
 
@@ -22,6 +26,8 @@ export interface TrainSpec {
   numIterations: number;
   /** micro-batches per optimizer step */
   gradAccum: number;
+  /** clip the global gradient norm to this before each step; 0 or undefined: no clipping (the norm is logged either way) */
+  gradClip?: number;
   /** rows and sequence length of one micro-batch */
   B: number;
   T: number;
@@ -36,6 +42,8 @@ export interface TrainSpec {
   sample?(step: number): Promise<void>;
   /** 0 = only at the end */
   saveEvery: number;
+  /** after each save, delete the oldest checkpoints of `dir` beyond this many; undefined keeps all */
+  keepLast?: number;
   /** the checkpoint meta for a step (the trainer fills step, loaderState and metrics) */
   meta(step: number): CheckpointMeta;
   /** f32 peak of this machine, FLOP/s, for MFU */
@@ -60,6 +68,8 @@ export interface TrainResult {
 export interface MetricRecord {
   step: number;
   loss?: number;
+  /** global gradient norm of the step, before clipping */
+  grad_norm?: number;
   lrm?: number;
   dt_ms?: number;
   tok_per_sec?: number;
@@ -74,12 +84,31 @@ export function readMetrics(dir: string, upTo = Infinity): MetricRecord[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricRecord).filter((r) => r.step <= upTo);
 }
 
-export function writeLossCurve(dir: string, title: string, records: MetricRecord[]): void {
+function writeLossCurve(dir: string, title: string, records: MetricRecord[]): void {
   const series = [{ name: 'train loss', color: '#1f77b4', points: records.filter((r) => r.loss !== undefined).map((r) => [r.step, r.loss!] as [number, number]) }];
   const evalKeys = [...new Set(records.flatMap((r) => Object.keys(r).filter((k) => k.startsWith('val_'))))];
   const colors = ['#d62728', '#2ca02c', '#9467bd'];
   evalKeys.forEach((k, i) => series.push({ name: k, color: colors[i % 3], points: records.filter((r) => r[k] !== undefined).map((r) => [r.step, r[k]!] as [number, number]) }));
   writeFileAtomic(join(dir, 'loss.svg'), [lineChartSvg(title, 'step', series)]);
+}
+
+/**
+ * The global gradient norm ||g|| = sqrt(sum over every parameter of sum(g_i^2)) after accumulation, and
+ * clipping as PyTorch's clip_grad_norm_ (the reference's): when ||g|| > maxNorm every gradient is scaled
+ * by maxNorm / (||g|| + 1e-6), so the norm becomes maxNorm (to a relative 1e-6 / ||g||); at or below
+ * maxNorm, and with maxNorm 0, nothing changes. Returns the norm before clipping, the one logged. The sums
+ * run in a fixed order, so the same gradients give the same bits (resume stays exact).
+ */
+export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number): number {
+  const be = getBackend();
+  let squares = 0;
+  for (const g of grads) squares += be.sumSquares(g, g.length);
+  const norm = Math.sqrt(squares);
+  if (maxNorm > 0 && norm > maxNorm) {
+    const coef = maxNorm / (norm + 1e-6);
+    for (const g of grads) be.scale(g, coef, g, g.length, false);
+  }
+  return norm;
 }
 
 export async function train(spec: TrainSpec): Promise<TrainResult> {
@@ -111,6 +140,11 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     meta.metrics = { loss: lastLoss, ...(evals.length ? evals[evals.length - 1] : {}) };
     saveCheckpoint(dir, model, meta, optimizer);
     spec.log(`saved checkpoint step ${step} to ${dir}`);
+    if (spec.keepLast !== undefined) {
+      const removed = pruneCheckpoints(dir, spec.keepLast, step);
+      const steps = `step${removed.length > 1 ? 's' : ''} ${removed.join(', ')}`;
+      if (removed.length) spec.log(`removed checkpoint ${steps} (--keep-last ${spec.keepLast})`);
+    }
   };
 
   if (spec.startStep === 0 && spec.evalEvery > 0) await runEval(0);
@@ -142,6 +176,7 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     if (!Number.isFinite(loss)) {
       throw new UserError(`loss became ${loss} at step ${step + 1}: training diverged (try lower learning rates, e.g. --matrix-lr, or check the data). Nothing was overwritten; the last checkpoint in ${dir} is intact.`);
     }
+    const gradNorm = clipGradNorm([...model.params.values()].map((t) => t.grad!), spec.gradClip ?? 0);
     optimizer.stepAll();
     optimizer.zeroGrad();
     lastLoss = loss;
@@ -157,9 +192,10 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     const eta = avgDt * (numIterations - step - 1);
     const extra = spec.stepStats?.() ?? {};
     spec.log(`step ${String(step + 1).padStart(String(numIterations).length)}/${numIterations} (${((100 * (step + 1)) / numIterations).toFixed(1)}%) | loss ${debiased.toFixed(4)} | ` +
+      `grad norm ${gradNorm.toFixed(4)} | ` +
       Object.entries(extra).map(([k, v]) => `${k} ${v.toFixed(4)} | `).join('') +
       `lrm ${lrm.toFixed(2)} | dt ${(dt * 1000).toFixed(0)}ms | tok/s ${Math.round(tps).toLocaleString('en-US')} | mfu ${(100 * mfu).toFixed(1)}% | eta ${formatDuration(eta)}`);
-    append({ step: step + 1, loss, lrm, dt_ms: dt * 1000, tok_per_sec: tps, mfu, ...extra });
+    append({ step: step + 1, loss, grad_norm: gradNorm, lrm, dt_ms: dt * 1000, tok_per_sec: tps, mfu, ...extra });
     const done = step + 1;
     const last = done === numIterations;
     if (spec.evalEvery > 0 && (done % spec.evalEvery === 0 || last)) await runEval(done);

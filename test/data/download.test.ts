@@ -191,7 +191,7 @@ test('kill safety: a download killed mid-transfer leaves no file under the final
     env: { ...process.env, SET: JSON.stringify(set), ROOT: root, MIRROR: `${server.url}/m7` }, stdio: 'ignore',
   });
   const dir = join(root, 'big');
-  const partial = () => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('blob.bin.partial-')) : []);
+  const partial = () => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('blob.bin.tmp-')) : []);
   const deadline = Date.now() + 20_000;
   while (!(partial().length && statSync(join(dir, partial()[0])).size >= 100_000)) {
     assert.ok(Date.now() < deadline, 'the child never wrote its temp file');
@@ -200,7 +200,7 @@ test('kill safety: a download killed mid-transfer leaves no file under the final
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   assert.ok(!existsSync(join(dir, 'blob.bin')), 'a killed download must not leave a file under the final name');
-  assert.deepEqual(partial(), [`blob.bin.partial-${child.pid}`]);
+  assert.deepEqual(partial(), [`blob.bin.tmp-${child.pid}`]);
   stall = false;
   const r = await downloadSets({ sets: [set], root, mirror: `${server.url}/m7`, ...quiet });
   assert.ok(r.sets[0].complete);

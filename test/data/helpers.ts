@@ -1,10 +1,13 @@
 // Test helpers for the data tests: a local HTTP server with scripted routes, fixture data sets
-// built from in-memory files, and a minimal zip writer (to build upstream-shaped archives).
+// built from in-memory files, a minimal zip writer (to build upstream-shaped archives) and
+// pretraining shards of given documents.
 
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateRawSync, gunzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { DataSet, Upstream } from '../../src/data/registry.js';
 
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -99,4 +102,14 @@ export function makeZip(entries: Record<string, Buffer>, opts: { stored?: boolea
   eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(Object.keys(entries).length, 8); eocd.writeUInt16LE(Object.keys(entries).length, 10);
   eocd.writeUInt32LE(dir.length, 12); eocd.writeUInt32LE(offset, 16); eocd.writeUInt16LE(comment.length, 20);
   return Buffer.concat([...locals, dir, eocd, comment]);
+}
+
+/** A pretraining shard of the given documents: parquet (a `text` column, small row groups) or jsonl by extension. */
+export function writeDocShard(file: string, texts: string[]): string {
+  if (file.endsWith('.parquet')) {
+    writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: texts, type: 'STRING' }], rowGroupSize: 16 })));
+  } else {
+    writeFileSync(file, texts.map((text) => JSON.stringify({ text })).join('\n') + '\n');
+  }
+  return file;
 }

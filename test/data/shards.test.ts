@@ -81,17 +81,24 @@ test('txt: documents split at a form-feed line or 2+ blank lines; single blank l
   assert.deepEqual(await collect(readShard(join(dir, 'e.txt.gz'))), ['only one document']);
 });
 
-test('listShards: shard files in name order (others ignored); the last one is validation', async () => {
+test('listShards: shard files in name order (others ignored); splitShards: train, held-out val, the last shard out of domain', async () => {
   writeFileSync(join(dir, 'notes.md'), 'not a shard');
-  writeFileSync(join(dir, 'z.jsonl.partial-123'), 'a temp file of a download');
+  writeFileSync(join(dir, 'z.jsonl.tmp-123'), 'a temp file of a download');
   const files = listShards(dir);
   const names = files.map((f) => f.slice(dir.length + 1));
   assert.deepEqual(names, [...names].sort());
   assert.ok(names.includes('a.parquet') && names.includes('c.jsonl.gz') && names.includes('e.txt.gz'));
-  assert.ok(!names.includes('notes.md') && !names.some((n) => n.includes('.partial-')));
-  assert.deepEqual(splitShards(files, 'val'), files.slice(-1));
-  assert.deepEqual(splitShards(files, 'train'), files.slice(0, -1));
-  assert.deepEqual(splitShards(files.slice(0, 1), 'train'), files.slice(0, 1));
+  assert.ok(!names.includes('notes.md') && !names.some((n) => n.includes('.tmp-')));
+  // validation: the held-out documents of the training shards, and the last shard whole (out of domain)
+  assert.deepEqual(splitShards(files), {
+    train: { files: files.slice(0, -1), docs: 'train' },
+    val: { files: files.slice(0, -1), docs: 'heldout' },
+    outOfDomain: { files: files.slice(-1), docs: 'all' },
+  });
+  // one shard: its documents split by the hash, and no out-of-domain set
+  assert.deepEqual(splitShards(files.slice(0, 1)), {
+    train: { files: files.slice(0, 1), docs: 'train' }, val: { files: files.slice(0, 1), docs: 'heldout' }, outOfDomain: null,
+  });
   const mixed = await collect(readShards([join(dir, 'b.jsonl'), join(dir, 'e.txt.gz')]));
   assert.equal(mixed.length, 11);
   assert.throws(() => listShards(join(dir, 'nope')), /no data folder .*nanochat data download/);

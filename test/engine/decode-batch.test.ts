@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine, ContextError, type FinishReason } from '../../src/engine/engine.js';
 import { DecodeBatch, type DecodeStream, type StreamOptions } from '../../src/engine/decode-batch.js';
-import { createBackend, getBackend, setBackend } from '../../src/tensor/backends.js';
-import type { Backend } from '../../src/tensor/backend.js';
+import { getBackend, setBackend } from '../../src/tensor/backends.js';
+import { backends } from '../helpers/backends.js';
 import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 import { ScriptedModel, tinyGpt } from './helpers.js';
 
@@ -15,12 +15,6 @@ const tok = new ByteTokenizer();
 const sp = (name: Parameters<ByteTokenizer['specialId']>[0]) => tok.specialId(name);
 const bytes = (s: string) => tok.encode(s);
 const chat = (q: string) => [tok.bosId(), sp('<|user_start|>'), ...bytes(q), sp('<|user_end|>'), sp('<|assistant_start|>')];
-
-function backends(): Backend[] {
-  const list: Backend[] = [createBackend('ref')];
-  try { list.push(createBackend('native')); } catch { /* addon not built */ }
-  return list;
-}
 
 /** What Engine.streamText gives for one request alone: tokens, text, finish. */
 function alone(engine: Engine, prompt: number[], opts: StreamOptions): { tokens: number[]; text: string; finish: FinishReason | null } {

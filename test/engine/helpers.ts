@@ -2,7 +2,8 @@
 // (init zeroes lm_head and the output projections, which would make every logit 0), and a scripted
 // fake model that emits chosen tokens so the tool machinery can be tested without training.
 
-import { GPT, gaussianRng, type KVCache } from '../../src/model/gpt.js';
+import { GPT, type KVCache } from '../../src/model/gpt.js';
+import { gaussianRng } from '../../src/tensor/random.js';
 import type { EngineModel } from '../../src/engine/engine.js';
 
 /** A 1-layer GPT over `vocabSize` tokens with every weight random (seeded). */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { argmax, rowSeed, sampleToken, seededRng } from '../../src/engine/sampling.js';
+import { argmax, rowSeed, sampleToken } from '../../src/engine/sampling.js';
+import { seededRng } from '../../src/tensor/random.js';
 
 test('temperature 0 is argmax over the real vocabulary only (padding ignored)', () => {
   const logits = Float32Array.from([0, 3, 1, 2, 99, 99]); // the last two are padding columns

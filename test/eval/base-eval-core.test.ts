@@ -49,11 +49,12 @@ test('base-eval runs CORE on the tasks present: JSON, CSV, report, and CORE = me
     mkdirSync(dirname(join(core, f)), { recursive: true });
     copyFileSync(join(MIRROR!, 'core', f), join(core, f));
   }
-  // two small shards for bits per byte (the last is validation)
+  // two small shards for bits per byte: val is the documents of a.jsonl held out by their hash (40
+  // documents of 100 characters hold out 3), b.jsonl the out-of-domain shard
   const shards = join(base, 'shards');
   mkdirSync(shards);
   const text = readFileSync(join(MIRROR!, 'core', 'EVAL_GAUNTLET.md'), 'utf8');
-  writeFileSync(join(shards, 'a.jsonl'), JSON.stringify({ text: text.slice(0, 4000) }) + '\n');
+  writeFileSync(join(shards, 'a.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ text: text.slice(i * 100, i * 100 + 100) })).join('\n') + '\n');
   writeFileSync(join(shards, 'b.jsonl'), JSON.stringify({ text: text.slice(4000, 8000) }) + '\n');
 
   const t0 = performance.now();
@@ -78,7 +79,7 @@ test('base-eval runs CORE on the tasks present: JSON, CSV, report, and CORE = me
   }
   assert.ok(Math.abs(j.core - sum / 3) < 1e-12, `CORE ${j.core} is the mean of the centered accuracies ${sum / 3}`);
   assert.equal(j.core_results[0].randomBaseline, 0.5); // copa: two choices
-  assert.ok(Number.isFinite(j.val_bpb));
+  assert.ok(Number.isFinite(j.val_bpb) && Number.isFinite(j.val_ood_bpb));
   assert.match(r.stderr, /CORE -?\d\.\d{4} \(over 3 of 22 tasks; missing: .*coqa/);
 
   // CSV: a row per task plus the CORE row

@@ -16,12 +16,14 @@ import { chatCore, evaluateGenerative, evaluateHumanEvalTask, generateCompletion
 import { Engine, type EngineModel } from '../../src/engine/engine.js';
 import type { KVCache } from '../../src/model/gpt.js';
 import { chatEvalTask } from '../../src/tasks/registry.js';
+import { shuffledIndices, shuffledSubset } from '../../src/tasks/subset.js';
 import type { EvalTask } from '../../src/tasks/task.js';
 import { evaluateCategorical } from '../../src/eval/categorical.js';
 import { loadHumanEval, referenceAnswer } from '../../src/eval/humaneval.js';
 import { tinyGpt } from '../engine/helpers.js';
 import { needsMirror, MIRROR } from './mirror.js';
-import { byteBpe, constantModel, freshBaseDir, saveModel } from './tiny-chat-model.js';
+import { byteBpe } from '../helpers/byte-bpe.js';
+import { constantModel, freshBaseDir, saveModel } from './tiny-chat-model.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main.js');
 const nanochat = (base: string, ...args: string[]) =>
@@ -74,15 +76,18 @@ test('generative scoring: a model that always answers "#### 0" gets exactly the 
   const engine = new Engine(new ZeroAnswerModel(script, tok.vocabSize), tok);
   const task = chatEvalTask('SpellingBee', MIRROR!);
   const n = 64;
-  const zeros = Array.from({ length: n }, (_, i) => task.get(i).meta?.answer).filter((a) => a === '0').length;
+  // --max-problems scores the seeded sample of the task (tasks/subset.ts)
+  const sample = shuffledSubset(task, n);
+  const zeros = Array.from({ length: n }, (_, i) => sample.get(i).meta?.answer).filter((a) => a === '0').length;
   assert.ok(zeros > 0 && zeros < n, `the slice should mix zero and non-zero counts (${zeros}/${n})`);
   const r = evaluateGenerative(engine, tok, task, { maxProblems: n, numSamples: 2 });
   assert.deepEqual(r, { correct: zeros, total: n, tooLong: 0 });
 });
 
-test('HumanEval: a model that writes problem 0\'s reference solution passes problem 0 only (sandboxed runs)', { skip: needsMirror('humaneval') }, async () => {
+test('HumanEval: a model that writes one problem\'s reference solution passes that problem only (sandboxed runs)', { skip: needsMirror('humaneval') }, async () => {
   const tok = byteBpe();
-  const first = loadHumanEval(MIRROR!)[0];
+  // the first problem of the seeded sample that --max-problems 3 scores
+  const first = loadHumanEval(MIRROR!)[shuffledIndices(164, 3)[0]];
   const script = [...tok.encode(referenceAnswer(first)), tok.specialId('<|assistant_end|>')];
   const engine = new Engine(new ZeroAnswerModel(script, tok.vocabSize), tok);
   const r = await evaluateHumanEvalTask(engine, tok, { dataDir: MIRROR!, maxProblems: 3, maxNewTokens: 2048, numSamples: 2 });
@@ -135,7 +140,7 @@ test('chat-eval end to end: letter accuracy = share of gold A, generative tasks 
   assert.equal(j.step, 10);
   const byTask = Object.fromEntries(j.results.map((x: ChatTaskResult) => [x.task, x]));
   for (const name of ['ARC-Easy', 'ARC-Challenge'] as const) {
-    const task = chatEvalTask(name, MIRROR!);
+    const task = shuffledSubset(chatEvalTask(name, MIRROR!), N);
     const goldA = Array.from({ length: N }, (_, i) => task.get(i).meta?.answer).filter((a) => a === 'A').length;
     assert.ok(goldA > 0 && goldA < N);
     assert.equal(byTask[name].correct, goldA, `${name}: always answering A is right exactly ${goldA} times`);

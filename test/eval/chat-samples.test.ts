@@ -7,7 +7,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { chatSamples, samplesMarkdown, SAMPLE_PROMPTS } from '../../src/eval/chat-samples.js';
 import { markdownToHtml } from '../../src/report/markdown.js';
 import { ScriptedModel, tinyGpt } from '../engine/helpers.js';
-import { byteBpe } from './tiny-chat-model.js';
+import { byteBpe } from '../helpers/byte-bpe.js';
 
 test('chat samples: the scripted answer comes back whole, and a hostile answer cannot escape its block', () => {
   const tok = byteBpe();

@@ -16,6 +16,13 @@ const pids: number[] = [];
 const runWith = (layers: SandboxOptions['layers'], code: string, opts: SandboxOptions = {}) =>
   runPython(code, { timeoutMs: 5000, cpuSeconds: 2, ...opts, layers, onSpawn: (pid) => pids.push(pid) });
 const run = (code: string, opts: SandboxOptions = {}) => runWith({}, code, opts);
+/** Python that calls each lambda of a dict `tries` and prints "blocked <name> <error>" or "ESCAPED <name>". */
+const TRY_EACH = `for name, f in tries.items():
+    try:
+        f()
+        print("ESCAPED", name)
+    except Exception as e:
+        print("blocked", name, type(e).__name__)`;
 
 /** Processes in a process group, or whose command line contains the marker. */
 function survivors(): string[] {
@@ -99,12 +106,7 @@ tries = {
   "pty": lambda: __import__("pty").fork(),
   "kill parent": lambda: os.kill(os.getppid(), 9),
 }
-for name, f in tries.items():
-    try:
-        f()
-        print("ESCAPED", name)
-    except Exception as e:
-        print("blocked", name, type(e).__name__)
+${TRY_EACH}
   `);
     assert.doesNotMatch(attempts.stdout, /ESCAPED/);
     assert.equal(attempts.stdout.split('\n').filter((l) => l.startsWith('blocked')).length, 8, attempts.stdout + attempts.stderr);
@@ -150,12 +152,7 @@ tries = {
   "dir_fd": lambda: os.open("victim.txt", os.O_WRONLY | os.O_TRUNC, dir_fd=os.open(${JSON.stringify(host)}, os.O_RDONLY)),
   "chdir": lambda: (os.chdir(${JSON.stringify(tmpdir())}), open(${JSON.stringify(`${MARKER}.txt`)}, "w").write("pwned")),
 }
-for name, f in tries.items():
-    try:
-        f()
-        print("ESCAPED", name)
-    except Exception as e:
-        print("blocked", name, type(e).__name__)
+${TRY_EACH}
 os.chdir(${JSON.stringify('/')})
   `);
       assert.doesNotMatch(r.stdout, /ESCAPED/, r.stdout);
@@ -217,12 +214,7 @@ tries = {
   "bind": lambda: socket.socket().bind(("0.0.0.0", 0)),
   "dns": lambda: socket.getaddrinfo("example.com", 80),
 }
-for name, f in tries.items():
-    try:
-        f()
-        print("ESCAPED", name)
-    except Exception as e:
-        print("blocked", name, type(e).__name__)
+${TRY_EACH}
   `);
       assert.doesNotMatch(r.stdout, /ESCAPED/, r.stdout);
       assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('blocked')).length, 4, r.stdout + r.stderr);

@@ -5,17 +5,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpeTokenizer, ourSpecials } from '../../src/tokenizer/bpe.js';
+import type { BpeTokenizer } from '../../src/tokenizer/bpe.js';
 import { saveTokenizer } from '../../src/tokenizer/io.js';
 import { GPT } from '../../src/model/gpt.js';
 import { checkpointDir, saveCheckpoint, type Stage } from '../../src/checkpoint/checkpoint.js';
 import { tokenizerIdentity } from '../../src/checkpoint/tokenizer-identity.js';
-
-/** A BPE tokenizer with no merges: ids 0-255 are the bytes, 256-264 the specials. Every letter is one token. */
-export function byteBpe(): BpeTokenizer {
-  const tokens = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
-  return new BpeTokenizer({ name: 'bytes', tokens, pattern: 'gpt4-digits2', specials: ourSpecials(256) });
-}
+import { byteBpe } from '../helpers/byte-bpe.js';
 
 /** A fresh temp base dir (set as NANOCHAT_BASE_DIR) holding the byte tokenizer. */
 export function freshBaseDir(prefix = 'nanochat-eval-'): { base: string; tok: BpeTokenizer } {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseCsv, parseCsvRecords } from '../../src/eval/csv.js';
 import { parseYaml } from '../../src/eval/yaml.js';
 import { MIRROR, needsMirror } from './mirror.js';
 
@@ -59,14 +58,4 @@ test('yaml: the real core.yaml', { skip: needsMirror('core/core.yaml') }, () => 
     continuation_delimiter: '\nAnswer: ',
     has_categories: true,
   });
-});
-
-test('csv: quotes, doubled quotes, embedded commas and newlines, CRLF', () => {
-  assert.deepEqual(parseCsv('a,b,c\r\n1,"x, ""y""",\n2,"multi\nline",z\n'), [
-    ['a', 'b', 'c'],
-    ['1', 'x, "y"', ''],
-    ['2', 'multi\nline', 'z'],
-  ]);
-  assert.deepEqual(parseCsvRecords('k,v\none,1\n'), [{ k: 'one', v: '1' }]);
-  assert.throws(() => parseCsv('"open'), /unterminated/);
 });

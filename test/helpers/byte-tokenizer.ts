@@ -1,7 +1,7 @@
 // A byte-level tokenizer for tests that must not depend on a trained BPE: ids 0-255 are the UTF-8
-// bytes, 256-264 the 9 special tokens in SPEC order. Byte tokens make prompts, masks and spans easy
-// to reason about by hand. With spellSpecials, decode() writes special tokens out as their names, so
-// a test can read a rendered conversation.
+// bytes, 256-264 the 9 special tokens in the tokenizer's order (<|bos|> first). Byte tokens make
+// prompts, masks and spans easy to reason about by hand. With spellSpecials, decode() writes special
+// tokens out as their names, so a test can read a rendered conversation.
 
 import { SPECIAL_TOKENS, type SpecialToken, type TextTokenizer } from '../../src/tokenizer/types.js';
 

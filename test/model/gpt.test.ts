@@ -2,17 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GPT, configFromDepth, padVocab } from '../../src/model/gpt.js';
 import { arena, noGrad } from '../../src/tensor/tensor.js';
-import { createBackend, setBackend } from '../../src/tensor/backends.js';
-import type { Backend } from '../../src/tensor/backend.js';
+import { setBackend } from '../../src/tensor/backends.js';
+import { backends } from '../helpers/backends.js';
 import { Optimizer } from '../../src/train/optimizer.js';
 
-function backends(): Backend[] {
-  const list: Backend[] = [createBackend('ref')];
-  try { list.push(createBackend('native')); } catch { /* addon not built */ }
-  return list;
-}
-
-test('sizes from --depth and the parameter / FLOPs formulas of SPEC 2', () => {
+test('sizes from --depth and the parameter / FLOPs-per-token formulas of nanochat', () => {
   const c = configFromDepth(20, 65536, 2048);
   assert.deepEqual([c.nEmbd, c.nHead, c.nKvHead, c.nLayer], [1280, 10, 10, 20]);
   const m = new GPT(c);

@@ -5,16 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpeTokenizer, ourSpecials } from '../../src/tokenizer/bpe.js';
+import type { BpeTokenizer } from '../../src/tokenizer/bpe.js';
 import { saveTokenizer } from '../../src/tokenizer/io.js';
 import { checkpointDir, saveCheckpoint, type Stage } from '../../src/checkpoint/checkpoint.js';
 import { tokenizerIdentity } from '../../src/checkpoint/tokenizer-identity.js';
+import { byteBpe } from '../helpers/byte-bpe.js';
 import { tinyGpt } from '../engine/helpers.js';
-
-export function byteBpe(): BpeTokenizer {
-  const tokens = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
-  return new BpeTokenizer({ name: 'bytes', tokens, pattern: 'gpt4-digits2', specials: ourSpecials(256) });
-}
 
 export interface Fixture {
   baseDir: string;

@@ -137,7 +137,7 @@ describe('the reference streaming endpoint', () => {
   });
 });
 
-describe('validation (SPEC 9 limits): HTTP 400 with a JSON error naming the field', () => {
+describe('validation limits, as the reference: HTTP 400 with a JSON error naming the field', () => {
   const user = (content: unknown) => ({ role: 'user', content });
   const many = (n: number) => Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: 'x' }));
   const cases: [string, unknown, string][] = [

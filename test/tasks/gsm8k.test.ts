@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { renderConversation } from '../../src/chat/render.js';
 import { UserError } from '../../src/common/errors.js';
 import { calculate } from '../../src/engine/calculator.js';
-import { extractFinalAnswer } from '../../src/tasks/answers.js';
+import { extractFinalAnswer, sameAnswer } from '../../src/tasks/answers.js';
 import { GSM8K, gsm8kAnswerParts } from '../../src/tasks/gsm8k.js';
 import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 import { dataOrSkip } from './data-dir.js';
@@ -21,12 +21,19 @@ test('gsm8k: annotations become python + python_output parts', () => {
   ]);
 });
 
-test('gsm8k: final answers are extracted with commas removed', () => {
+test('gsm8k: final answers are extracted with commas removed, compared as exact strings', () => {
   assert.equal(extractFinalAnswer('so... #### 1,234'), '1234');
   assert.equal(extractFinalAnswer('#### -5'), '-5');
   assert.equal(extractFinalAnswer('#### 3.5'), '3.5');
-  assert.equal(extractFinalAnswer('#### 18.'), '18');
+  // the trailing period stays, as the reference's regex keeps it: "#### 18." is not the answer 18
+  // (we used to strip it and accept "18.0" too; the reference's evaluation and RL reward do not)
+  assert.equal(extractFinalAnswer('#### 18.'), '18.');
   assert.equal(extractFinalAnswer('the answer is 18'), null);
+  assert.equal(sameAnswer('18', '18'), true);
+  assert.equal(sameAnswer('18.0', '18'), false);
+  assert.equal(sameAnswer('18.', '18'), false);
+  assert.equal(sameAnswer(null, '18'), false);
+  assert.equal(sameAnswer('', ''), false);
 });
 
 test('gsm8k: a missing file is a UserError naming the file and the fix', () => {
@@ -59,6 +66,8 @@ test('gsm8k: real train/test rows, conversion, scoring', (t) => {
   assert.equal(train.evaluate(c, '#### 73'), false);
   assert.equal(train.evaluate(c, 'no answer'), false);
   assert.equal(train.reward(c, '#### 72'), 1);
+  assert.equal(train.evaluate(c, '#### 72.0'), false);
+  assert.equal(train.reward(c, 'So the answer is #### 72.'), 0);
 
   // over every row: the parts rebuild the original solution, and our calculator agrees with the
   // annotated result (the tool answers at inference what the model saw in training)

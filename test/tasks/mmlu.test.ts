@@ -1,28 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CsvError, parseCsv, parseCsvWithHeader } from '../../src/tasks/csv.js';
 import { loadMmlu } from '../../src/tasks/mmlu.js';
 import { dataOrSkip } from './data-dir.js';
 
-test('csv: quoted commas, newlines, doubled quotes, CRLF, BOM, empty fields', () => {
-  assert.deepEqual(parseCsv('a,b\n1,2\n'), [['a', 'b'], ['1', '2']]);
-  assert.deepEqual(parseCsv('a,b\r\n1,2'), [['a', 'b'], ['1', '2']]);
-  assert.deepEqual(parseCsv('"x, y",2\n'), [['x, y', '2']]);
-  assert.deepEqual(parseCsv('"line1\nline2",2'), [['line1\nline2', '2']]);
-  assert.deepEqual(parseCsv('"say ""hi""",x'), [['say "hi"', 'x']]);
-  assert.deepEqual(parseCsv(',,\n'), [['', '', '']]);
-  assert.deepEqual(parseCsv('""\n'), [['']]);
-  assert.deepEqual(parseCsv('\ufeffa,b'), [['a', 'b']]);
-  assert.deepEqual(parseCsv('a"b,c'), [['a"b', 'c']]); // a quote inside an unquoted field is data
-  assert.deepEqual(parseCsv('"a\r\nb",c\r\n'), [['a\r\nb', 'c']]);
-  assert.deepEqual(parseCsv(''), []);
-  assert.throws(() => parseCsv('"open,1\n'), CsvError);
-  assert.throws(() => parseCsv('"a"b,1'), /after a quoted field/);
-  assert.deepEqual(parseCsvWithHeader('h1,h2\n"a,1",b\n'), [{ h1: 'a,1', h2: 'b' }]);
-  assert.throws(() => parseCsvWithHeader('h1,h2\na\n'), /1 fields, the header has 2/);
-});
-
-test('csv: the real MMLU files parse to the published row counts', (t) => {
+test('mmlu: the real MMLU files parse to the published row counts', (t) => {
   const dir = dataOrSkip(t);
   if (!dir) return;
   const test = loadMmlu(dir, 'test');

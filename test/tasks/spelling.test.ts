@@ -60,6 +60,9 @@ test('spelling tasks from the real word list', (t) => {
     assert.equal(output.text, answer);
     assert.equal(bee.evaluate(conv, `... #### ${answer}`), true);
     assert.equal(bee.evaluate(conv, `#### ${Number(answer) + 1}`), false);
+    // exact strings, as the reference (and its RL reward): "3.0" and "3." are not "3"
+    assert.equal(bee.evaluate(conv, `#### ${answer}.0`), false);
+    assert.equal(bee.reward(conv, `#### ${answer}.`), 0);
     const q = conv.messages[0].content as string;
     assert.ok(q.includes(w) && q.includes(letter));
     phrasings.add(q.replace(w, 'W').replace(/(['"]?)\b\w\b\1/, 'L').replace(/\?$/, '').toLowerCase());

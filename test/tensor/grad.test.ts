@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Tensor, arena } from '../../src/tensor/tensor.js';
 import * as op from '../../src/tensor/ops.js';
 import { createBackend, setBackend } from '../../src/tensor/backends.js';
-import type { Backend } from '../../src/tensor/backend.js';
+import { backends } from '../helpers/backends.js';
 import { seededRng } from '../../src/tensor/random.js';
 
 const rand = seededRng(42);
@@ -148,12 +148,6 @@ const map = (x: Float64Array, f: (v: number) => number) => x.map(f);
 
 // ---- the checks, per backend
 
-function backends(): Backend[] {
-  const list: Backend[] = [createBackend('ref')];
-  try { list.push(createBackend('native')); } catch { /* not built: covered by the native kernel tests' skip */ }
-  return list;
-}
-
 for (const backend of backends()) {
   test(`gradients match float64 finite differences [${backend.name}]`, async (t) => {
     setBackend(backend);
@@ -166,7 +160,7 @@ for (const backend of backends()) {
           checkGrad(`matmul b${bt} ${M}x${N}x${K} tA=${tA} tB=${tB}`,
             [batched ? [bt, ...aShape] : aShape, batched ? [bt, ...bShape] : bShape],
             ([a, b]) => refMatmul(a, b, bt, M, N, K, tA, tB),
-            ([a, b]) => op.matmul(a, b, tA, tB));
+            ([a, b]) => op.matmul(a, b, { transA: tA, transB: tB }));
         }
       }
     });
@@ -201,11 +195,20 @@ for (const backend of backends()) {
       }
     });
 
-    await t.test('rotary embedding, with and without a position offset', () => {
+    await t.test('rotary embedding, with and without a position offset, one for all rows or one per row', () => {
       for (const [B, T, H, D, pos0] of [[1, 1, 1, 2, 0], [2, 5, 3, 8, 0], [1, 4, 2, 6, 7]]) {
         const { cos, sin } = op.rotaryTables(pos0 + T, D);
         checkGrad(`rope ${B}x${T}x${H}x${D}@${pos0}`, [[B, T, H, D]], ([x]) => refRope(x, B, T, H, D, pos0), ([x]) => op.rope(x, cos, sin, pos0));
       }
+      // one start position per row, as in batched decoding where every row is its own sequence
+      const [B, T, H, D, starts] = [3, 2, 2, 6, [3, 0, 5]] as const, n = T * H * D;
+      const { cos, sin } = op.rotaryTables(5 + T, D);
+      const perRow = (x: Float64Array) => {
+        const y = new Float64Array(x.length);
+        starts.forEach((p, b) => y.set(refRope(x.subarray(b * n, (b + 1) * n), 1, T, H, D, p), b * n));
+        return y;
+      };
+      checkGrad('rope with per-row positions', [[B, T, H, D]], ([x]) => perRow(x), ([x]) => op.rope(x, cos, sin, starts));
     });
 
     await t.test('causal attention, multi-head and grouped-query', () => {

@@ -224,7 +224,8 @@ test('native: rmsnorm, rope, adamw match ref (tol 1e-5)', (t) => {
       const x = rnd(B * T * H * D);
       for (const inverse of [false, true]) for (const acc of [false, true]) {
         const y1 = rnd(x.length), y2 = y1.slice();
-        nb.rope(x, y1, cos, sin, B, T, H, D, pos0, inverse, acc); ref.rope(x, y2, cos, sin, B, T, H, D, pos0, inverse, acc);
+        const params = { B, T, H, D, pos0, inverse, accumulate: acc };
+        nb.rope(x, y1, cos, sin, params); ref.rope(x, y2, cos, sin, params);
         close(y1, y2, 1e-6, `${isa} rope B=${B} T=${T} H=${H} D=${D} pos0=${pos0} inverse=${inverse} acc=${acc}`);
       }
     }

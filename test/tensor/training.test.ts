@@ -5,16 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, arena } from '../../src/tensor/tensor.js';
 import * as op from '../../src/tensor/ops.js';
-import { createBackend, setBackend } from '../../src/tensor/backends.js';
-import type { Backend } from '../../src/tensor/backend.js';
+import { setBackend } from '../../src/tensor/backends.js';
+import { backends } from '../helpers/backends.js';
 import { Optimizer } from '../../src/train/optimizer.js';
-import { gaussianRng } from '../../src/model/gpt.js';
-
-function backends(): Backend[] {
-  const list: Backend[] = [createBackend('ref')];
-  try { list.push(createBackend('native')); } catch { /* addon not built */ }
-  return list;
-}
+import { gaussianRng } from '../../src/tensor/random.js';
 
 /** 2-layer MLP classifier: 16 random inputs of dim 12 -> 10 classes, hidden 32 with relu^2. */
 function mlp(seed: number) {

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -41,7 +42,8 @@ test('tok-encode without a trained tokenizer: clear error naming tok-train, no s
 test('tok-train on a small shard folder, then tok-encode with it (--json results)', () => {
   const data = join(base, 'shards');
   mkdirSync(data, { recursive: true });
-  const docs = Array.from({ length: 200 }, (_, i) => JSON.stringify({ text: `Document ${i}: the quick brown fox jumps over the lazy dog ${i * 7}. ${ADVERSARIAL[i % ADVERSARIAL.length]}` }));
+  const texts = Array.from({ length: 200 }, (_, i) => `Document ${i}: the quick brown fox jumps over the lazy dog ${i * 7}. ${ADVERSARIAL[i % ADVERSARIAL.length]}`);
+  const docs = texts.map((text) => JSON.stringify({ text }));
   writeFileSync(join(data, 'a.jsonl.gz'), gzipSync(docs.join('\n') + '\n'));
   writeFileSync(join(data, 'b.jsonl'), JSON.stringify({ text: 'validation only' }) + '\n');
   const r = nanochat(['tok-train', '--vocab-size', '400', '--data-dir', data, '--json']);
@@ -49,7 +51,10 @@ test('tok-train on a small shard folder, then tok-encode with it (--json results
   const lines = r.stdout.toString().trim().split('\n');
   const res = JSON.parse(lines[lines.length - 1]);
   assert.equal(res.vocabSize, 400);
-  assert.equal(res.documents, 200); // the last shard (validation) is not used
+  // validation is not used: the last shard, and the 5% of documents held out by the sha256 of their text
+  const trained = texts.filter((t) => createHash('sha256').update(t).digest().readUInt32BE(0) % 100 >= 5).length;
+  assert.ok(trained < 200);
+  assert.equal(res.documents, trained);
   assert.ok(existsSync(join(base, 'tokenizer', 'tokenizer.tiktoken')));
   assert.match(readFileSync(join(base, 'report', 'tokenizer-training.md'), 'utf8'), /## Tokenizer training[\s\S]*token bytes mean/);
   const enc = nanochat(['tok-encode', '--json'], 'the quick brown fox');
@@ -67,7 +72,7 @@ test('tok-eval: both comparison tables and the report section', () => {
   const r = nanochat(['tok-eval', '--data-dir', data, '--eval-chars', '5000', '--json']);
   assert.equal(r.status, 0, r.stderr.toString());
   const res = JSON.parse(r.stdout.toString().trim().split('\n').pop()!);
-  assert.deepEqual(res.rows.map((x: { name: string }) => x.name), ['news', 'korean', 'code', 'math', 'science', 'train', 'val']);
+  assert.deepEqual(res.rows.map((x: { name: string }) => x.name), ['news', 'korean', 'code', 'math', 'science', 'train', 'val', 'val (b)']);
   for (const row of res.rows) assert.ok(row.tokens.ours > 0 && row.tokens.gpt2 > 0 && row.tokens.gpt4 > 0 && row.bytesPerToken.gpt4 > 1);
   const md = readFileSync(join(base, 'report', 'tokenizer-evaluation.md'), 'utf8');
   assert.match(md, /### Comparison with GPT-2[\s\S]*Relative Diff %[\s\S]*### Comparison with GPT-4/);

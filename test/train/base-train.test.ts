@@ -53,6 +53,9 @@ test('a d1 model trains on real text: val bpb falls; checkpoint round-trip is bi
   // the run wrote metrics, a loss curve and a checkpoint; reloading gives the same bits
   const dir = join(base, 'base_checkpoints', 'd1');
   assert.equal(readMetrics(dir).filter((r) => r.loss !== undefined).length, 40);
+  // the gradient norm of every step, before the default clip at 1.0 (as the reference logs it)
+  assert.ok(readMetrics(dir).filter((r) => r.loss !== undefined).every((r) => Number.isFinite(r.grad_norm) && r.grad_norm! > 0));
+  assert.ok(logs.some((l) => /step 40\/40 .*\| grad norm \d+\.\d{4} \|/.test(l)), 'the norm on the step line');
   assert.match(readFileSync(join(dir, 'loss.svg'), 'utf8'), /<svg[\s\S]*polyline/);
   const loaded = loadModel('base');
   assert.equal(loaded.step, 40);
@@ -61,4 +64,24 @@ test('a d1 model trains on real text: val bpb falls; checkpoint round-trip is bi
     assert.deepEqual(Buffer.from(t.data.buffer), Buffer.from(file.get(name)!.data.buffer), `${name} differs after the round trip`);
   }
   assert.ok(existsSync(join(base, 'report', 'base-model-training.md')));
+});
+
+test('--eval-every -1 and --sample-every -1 (nanochat\'s "never"): a run evaluates and samples nothing, and still saves',
+  { skip: !mirror && 'NANOCHAT_DATA_MIRROR is not set' }, async () => {
+  const base = mkdtempSync(join(tmpdir(), 'nanochat-base-never-'));
+  process.env.NANOCHAT_BASE_DIR = base;
+  const dataDir = join(base, 'shards');
+  await realShards(dataDir);
+  const { opts } = parseBaseTrain(['--depth', '1', '--head-dim', '32', '--max-seq-len', '64', '--device-batch-size', '4',
+    '--total-batch-size', '256', '--num-iterations', '2', '--eval-every', '-1', '--sample-every=-1', '--save-every', '-1', '--data-dir', dataDir]);
+  assert.deepEqual([opts.evalEvery, opts.sampleEvery, opts.saveEvery], [-1, -1, -1]);
+  const logs: string[] = [];
+  const res = await baseTrain(opts, new ByteTokenizer(), (s) => logs.push(s));
+  assert.equal(res.evals.length, 0);
+  assert.ok(!logs.some((l) => /val_bpb|sample:/.test(l)), `no evaluation or sample in the log:\n${logs.join('\n')}`);
+  assert.ok(Number.isNaN(res.minValBpb) && Number.isNaN(res.finalValBpb));
+  assert.equal(loadModel('base').step, 2, 'the final checkpoint is written');
+  assert.match(readFileSync(join(base, 'report', 'base-model-training.md'), 'utf8'), /\| min val bpb \| not measured/);
+  // -1 for the horizon: derived from --target-param-data-ratio, as when the flag is not given
+  assert.equal(parseBaseTrain(['--num-iterations', '-1']).opts.numIterations, -1);
 });

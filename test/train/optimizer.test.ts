@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Optimizer, lrMultiplier } from '../../src/train/optimizer.js';
+import { Optimizer, constantMuonMomentum, lrMultiplier } from '../../src/train/optimizer.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { createBackend, setBackend } from '../../src/tensor/backends.js';
-import { gaussianRng } from '../../src/model/gpt.js';
+import { gaussianRng } from '../../src/tensor/random.js';
 
 /** Eigenvalues of a small symmetric matrix by cyclic Jacobi rotations (float64). */
 function symmetricEigenvalues(a: Float64Array, n: number): number[] {
@@ -98,4 +98,17 @@ test('LR schedule: constant, then linear to 0 over the last 20%, never ramps up'
   assert.ok(Math.abs(lrs[90] - 0.5) < 1e-12);
   assert.equal(lrs[100], 0);
   for (let i = 1; i <= total; i++) assert.ok(lrs[i] <= lrs[i - 1], `lr rose at step ${i}`);
+});
+
+test('Muon momentum: base and mid ramp 0.85 -> 0.95 over 300 steps; SFT and RL hold 0.95 from step 0 (as the reference)', () => {
+  const p = Tensor.parameter([4, 4]);
+  const ramp = { kind: 'muon' as const, params: [{ name: 'w', tensor: p }], lr: 0.02, momentumStart: 0.85, momentumEnd: 0.95, momentumWarmupSteps: 300, nsSteps: 5 };
+  const ramped = new Optimizer([ramp]);
+  assert.equal(ramped.muonMomentum(ramped.groups[0] as never), 0.85);
+  const constant = new Optimizer(constantMuonMomentum([ramp]));
+  for (const step of [0, 1, 150, 299, 300, 1000]) {
+    constant.step = step;
+    assert.ok(Math.abs(constant.muonMomentum(constant.groups[0] as never) - 0.95) < 1e-12, `step ${step}`);
+  }
+  assert.equal(ramp.momentumStart, 0.85, 'the groups given are not changed');
 });

@@ -1,0 +1,46 @@
+// How fast this machine trains a tier's model: a few optimizer steps of the real model on random tokens
+// (speed does not depend on the data), timed in this process before the pipeline starts. The speedrun
+// turns the rate into step counts (plan.ts), so a tier takes about the same wall-clock time on a fast
+// AVX-512 machine and on a slower AVX2-only one.
+//
+// One step here is one forward+backward pass of `rows` x `seqLen` tokens plus the optimizer update, the
+// unit of base training and midtraining. The rate is the median of the timed steps: a moment when
+// another process holds a core slows one step, not the estimate.
+
+import { configFromDepth } from '../model/gpt.js';
+import { syntheticStep } from '../train/synthetic-step.js';
+import { getBackend } from '../tensor/backends.js';
+
+export interface ModelShape {
+  depth: number;
+  headDim: number;
+  seqLen: number;
+  vocab: number;
+  /** rows per forward/backward pass */
+  rows: number;
+}
+
+export interface Calibration {
+  /** training tokens per second (forward, backward and optimizer) */
+  tokensPerSecond: number;
+  /** seconds of each timed step, in order */
+  stepSeconds: number[];
+  backend: string;
+  threads: number;
+}
+
+export function calibrate(shape: ModelShape, timedSteps = 3): Calibration {
+  const config = configFromDepth(shape.depth, shape.vocab, shape.seqLen, { headDim: shape.headDim });
+  const run = syntheticStep(config, shape.rows);
+  run.step(); // warm-up: first touch of the activation arena and the kernels' packing buffers
+  const stepSeconds: number[] = [];
+  for (let i = 0; i < timedSteps; i++) {
+    const t0 = performance.now();
+    run.step();
+    stepSeconds.push((performance.now() - t0) / 1000);
+  }
+  run.dispose();
+  const median = [...stepSeconds].sort((a, b) => a - b)[Math.floor(stepSeconds.length / 2)];
+  const be = getBackend();
+  return { tokensPerSecond: run.tokensPerStep / median, stepSeconds, backend: be.name, threads: be.threads };
+}
