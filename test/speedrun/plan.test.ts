@@ -12,7 +12,7 @@ const tinySizing = TIERS.tiny.sizing as Sizing;
 
 test('counts follow the rate: half the tokens/s, half the steps, each stage within its budget', () => {
   const fast = countsFor(tinySizing, 7500), slow = countsFor(tinySizing, 3750);
-  assert.equal(fast.counts.baseSteps, Math.floor((780 * 7500) / 8192));
+  assert.equal(fast.counts.baseSteps, Math.floor((tinySizing.budgets.base * 7500) / 8192));
   assert.ok(Math.abs(slow.counts.baseSteps - fast.counts.baseSteps / 2) <= 1, `${slow.counts.baseSteps} vs ${fast.counts.baseSteps}`);
   for (const { projected } of [fast, slow]) {
     for (const stage of ['base', 'mid', 'sft', 'rl', 'evals'] as const) {
