@@ -4,6 +4,7 @@
 #include <node_api.h>
 #include <stdio.h>
 #include "kernels.h"
+#include "gemm_bf16.h"
 
 #define MAXARGS 20
 
@@ -77,6 +78,34 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
   CHECK;
   LOCKED(nc_k_matmul(pa, pb, pc, (int)batch, (int)M, (int)N, (int)K, tA, tB, acc, sA, sB, sC));
   return undef(env);
+}
+
+// matmulBf16(same arguments as matmul): A and B rounded to bf16 when packed, f32 sums (gemm_bf16.c)
+static napi_value js_matmul_bf16(napi_env env, napi_callback_info info) {
+  BEGIN(13);
+  long batch = sz(&a, 3, "batch"), M = sz(&a, 4, "M"), N = sz(&a, 5, "N"), K = sz(&a, 6, "K");
+  int tA = num(&a, 7) != 0, tB = num(&a, 8) != 0, acc = num(&a, 9) != 0;
+  long sA = sz(&a, 10, "strideA"), sB = sz(&a, 11, "strideB"), sC = sz(&a, 12, "strideC");
+  CHECK;
+  if (!nc_bf16_available()) {
+    char m[160];
+    snprintf(m, sizeof m, "bf16 matmul needs a CPU with AVX512_BF16 and the avx512 kernels (this CPU %s it; kernels in use: %s)",
+             nc_cpu_has_avx512bf16() ? "has" : "lacks", nc_isa->name);
+    fail(&a, m); return NULL;
+  }
+  if (M > 2147483647L || N > 2147483647L || K > 2147483647L || batch > 2147483647L) { fail(&a, "matmul sizes must fit in 32 bits"); return NULL; }
+  double nb = batch > 0 ? (double)(batch - 1) : 0;
+  double nA = batch ? nb * sA + (double)M * K : 0, nB = batch ? nb * sB + (double)K * N : 0, nC = batch ? nb * sC + (double)M * N : 0;
+  const float *pa = F32(0, nA, "a"), *pb = F32(1, nB, "b");
+  float *pc = F32(2, nC, "c");
+  CHECK;
+  LOCKED(nc_k_matmul_bf16(pa, pb, pc, (int)batch, (int)M, (int)N, (int)K, tA, tB, acc, sA, sB, sC));
+  return undef(env);
+}
+// bf16(): whether matmulBf16 runs here now (AVX512_BF16 and the avx512 table in use)
+static napi_value js_bf16(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r; napi_get_boolean(env, nc_bf16_available(), &r); return r;
 }
 
 static napi_value js_transpose(napi_env env, napi_callback_info info) {
@@ -320,6 +349,35 @@ static napi_value js_ceb(napi_env env, napi_callback_info info) {
   LOCKED(nc_k_ce_bwd(lg, t, lse, dl, dlg, r, V, st));
   return undef(env);
 }
+// scceFwd(raw, targets, losses, lse, rows, V, stride, cap); scceBwd(raw, targets, lse, dloss, draw, rows, V, stride, cap):
+// cross-entropy of cap * tanh(raw / cap), the soft-cap fused in; cap must be a positive finite number
+static napi_value js_sccef(napi_env env, napi_callback_info info) {
+  BEGIN(8);
+  long r = sz(&a, 4, "rows"), V = sz(&a, 5, "V"), st = sz(&a, 6, "stride"); double cap = num(&a, 7);
+  CHECK;
+  if (st < V || V == 0) { fail(&a, "cross-entropy: need 0 < V <= stride"); return NULL; }
+  if (!(cap > 0 && cap < 1e30)) { fail(&a, "soft-capped cross-entropy: cap must be positive and finite"); return NULL; }
+  const float *lg = F32(0, CEN(r, st, V), "raw"); const int32_t *t = I32(1, r, "targets");
+  float *loss = F32(2, r, "losses"), *lse = F32(3, r, "lse");
+  CHECK;
+  if (!check_targets(&a, t, r, V)) return NULL;
+  LOCKED(nc_k_scce_fwd(lg, t, loss, lse, r, V, st, (float)cap));
+  return undef(env);
+}
+static napi_value js_scceb(napi_env env, napi_callback_info info) {
+  BEGIN(9);
+  long r = sz(&a, 5, "rows"), V = sz(&a, 6, "V"), st = sz(&a, 7, "stride"); double cap = num(&a, 8);
+  CHECK;
+  if (st < V || V == 0) { fail(&a, "cross-entropy: need 0 < V <= stride"); return NULL; }
+  if (!(cap > 0 && cap < 1e30)) { fail(&a, "soft-capped cross-entropy: cap must be positive and finite"); return NULL; }
+  const float *lg = F32(0, CEN(r, st, V), "raw"); const int32_t *t = I32(1, r, "targets");
+  const float *lse = F32(2, r, "lse"), *dl = F32(3, r, "dloss");
+  float *dlg = F32(4, (double)r * st, "draw");
+  CHECK;
+  if (!check_targets(&a, t, r, V)) return NULL;
+  LOCKED(nc_k_scce_bwd(lg, t, lse, dl, dlg, r, V, st, (float)cap));
+  return undef(env);
+}
 // adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step)
 static napi_value js_adamw(napi_env env, napi_callback_info info) {
   BEGIN(11);
@@ -333,11 +391,22 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_threads(napi_env env, napi_callback_info info) { (void)info; return dbl(env, nc_threads()); }
+// peakFlops(threads, reps): { flops, isa, chains, threads, runs } (threads 0 = all), see peak.c
 static napi_value js_peak(napi_env env, napi_callback_info info) {
-  (void)info;
-  double r;
-  LOCKED(r = nc_peak_flops());
-  return dbl(env, r);
+  BEGIN(2);
+  long threads = sz(&a, 0, "threads"), reps = sz(&a, 1, "reps");
+  CHECK;
+  nc_peak_t r;
+  LOCKED(nc_peak_measure(threads > 256 ? 256 : (int)threads, reps > 1000 ? 1000 : (int)reps, &r));
+  napi_value o, s;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "flops", dbl(env, r.flops));
+  napi_create_string_utf8(env, r.isa, NAPI_AUTO_LENGTH, &s);
+  napi_set_named_property(env, o, "isa", s);
+  napi_set_named_property(env, o, "chains", dbl(env, r.chains));
+  napi_set_named_property(env, o, "threads", dbl(env, r.threads));
+  napi_set_named_property(env, o, "runs", dbl(env, r.runs));
+  return o;
 }
 static napi_value js_isa(napi_env env, napi_callback_info info) {
   (void)info;
@@ -378,7 +447,9 @@ static napi_value Init(napi_env env, napi_value exports) {
     { "relu2Fwd", js_relu2f }, { "relu2Bwd", js_relu2b }, { "softcapFwd", js_softcapf }, { "softcapBwd", js_softcapb },
     { "rmsFwd", js_rmsf }, { "rmsBwd", js_rmsb }, { "rope", js_rope }, { "attFwd", js_attf }, { "attBwd", js_attb },
     { "embFwd", js_embf }, { "embBwd", js_embb }, { "ceFwd", js_cef }, { "ceBwd", js_ceb }, { "adamw", js_adamw },
+    { "scceFwd", js_sccef }, { "scceBwd", js_scceb },
     { "threads", js_threads }, { "isa", js_isa }, { "setIsa", js_setisa }, { "peakFlops", js_peak },
+    { "matmulBf16", js_matmul_bf16 }, { "bf16", js_bf16 },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -26,6 +26,16 @@ int nc_cpu_has_avx2(void) {
 #endif
 }
 
+// vdpbf16ps and vcvtne(2)ps2bf16 (the bf16 GEMM, gemm_bf16.c), on top of the AVX-512 table's features.
+int nc_cpu_has_avx512bf16(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return nc_cpu_has_avx512() && __builtin_cpu_supports("avx512bf16");
+#else
+  return 0;
+#endif
+}
+
 const char *nc_set_isa(const char *name) {
   int best = !name || !*name || !strcmp(name, "auto");
   const nc_isa_t *chosen = NULL;

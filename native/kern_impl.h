@@ -178,6 +178,8 @@ static void F(k_ce_bwd)(const float *logits, const int32_t *tg, const float *lse
   }
 }
 
+#include "kern_softcap_ce.h"
+
 // ---- attention score blocks. Row i of the block is query at absolute position qpos0 + i; column c is
 // key kpos0 + c; it is visible when kpos0 + c <= qpos0 + i. Invisible entries get P = 0.
 static void F(k_att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, float *m, float *l,
@@ -353,6 +355,8 @@ const nc_isa_t NC_TABLE = {
   .rope = F(k_rope),
   .ce_fwd = F(k_ce_fwd),
   .ce_bwd = F(k_ce_bwd),
+  .scce_fwd = F(k_scce_fwd),
+  .scce_bwd = F(k_scce_bwd),
   .att_softmax = F(k_att_softmax),
   .att_p = F(k_att_p),
   .att_ds = F(k_att_ds),

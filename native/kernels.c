@@ -272,6 +272,37 @@ void nc_k_ce_bwd(const float *logits, const int32_t *t, const float *lse, const 
   split(&j.p, rows, V * 4, ce_bwd_task, &j);
 }
 
+// the same on raw logits with the soft-cap fused in (kern_softcap_ce.h): a tanh and an exp per logit, weighted 8
+typedef struct {
+  pieces p;
+  const float *raw; const int32_t *t; const float *lse, *dloss;
+  float *loss, *lse_out, *draw;
+  long V, stride; float cap;
+} scce_job;
+static void scce_fwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const scce_job *j = (const scce_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->scce_fwd(j->raw, j->t, j->loss, j->lse_out, s, e, j->V, j->stride, j->cap);
+}
+void nc_k_scce_fwd(const float *raw, const int32_t *t, float *loss, float *lse, long rows, long V, long stride, float cap) {
+  scce_job j = { .raw = raw, .t = t, .loss = loss, .lse_out = lse, .V = V, .stride = stride, .cap = cap };
+  split(&j.p, rows, V * 8, scce_fwd_task, &j);
+}
+static void scce_bwd_task(void *job, int t, int thread) {
+  (void)thread;
+  const scce_job *j = (const scce_job *)job;
+  long s, e;
+  piece_of(&j->p, t, &s, &e);
+  nc_isa->scce_bwd(j->raw, j->t, j->lse, j->dloss, j->draw, s, e, j->V, j->stride, j->cap);
+}
+void nc_k_scce_bwd(const float *raw, const int32_t *t, const float *lse, const float *dloss, float *dl, long rows, long V,
+                   long stride, float cap) {
+  scce_job j = { .raw = raw, .t = t, .lse = lse, .dloss = dloss, .draw = dl, .V = V, .stride = stride, .cap = cap };
+  split(&j.p, rows, V * 8, scce_bwd_task, &j);
+}
+
 // ---- transpose: 32 x 32 tiles so both the reads and the writes stay within a few cache lines
 typedef struct { const float *s; float *d; long rows, cols; } transpose_job;
 static void transpose_task(void *job, int t, int thread) {

@@ -20,6 +20,9 @@ void nc_k_rms_bwd(const float *dy, const float *y, const float *rstd, float *dx,
 void nc_k_rope(const float *src, float *dst, const float *cs, const float *sn, long B, long T, long H, long D, long pos0, int inv, int acc);
 void nc_k_ce_fwd(const float *logits, const int32_t *t, float *loss, float *lse, long rows, long V, long stride);
 void nc_k_ce_bwd(const float *logits, const int32_t *t, const float *lse, const float *dloss, float *dl, long rows, long V, long stride);
+void nc_k_scce_fwd(const float *raw, const int32_t *t, float *loss, float *lse, long rows, long V, long stride, float cap);
+void nc_k_scce_bwd(const float *raw, const int32_t *t, const float *lse, const float *dloss, float *dl, long rows, long V,
+                   long stride, float cap);
 void nc_k_transpose(const float *src, float *dst, long rows, long cols);
 void nc_k_emb_fwd(const float *table, const int32_t *ids, float *out, long n, long dim);
 void nc_k_emb_bwd(const float *dout, const int32_t *ids, float *dtable, long n, long dim);

@@ -21,7 +21,9 @@ void nc_lock(void);                   // every entry point that may run parallel
 void nc_unlock(void);
 void nc_parallel(int ntasks, nc_task_fn fn, void *ctx);  // runs fn(ctx, t, thread) for t < ntasks; caller helps
 void nc_pool_shutdown(void);          // joins the workers (env cleanup); a later job restarts them
-double nc_peak_flops(void);           // peak.c: measured float32 FMA FLOP/s of all pool threads
+// peak.c: float32 FMA FLOP/s of `threads` pool threads (0 = all), best of `reps` short runs, widest ISA that wins
+typedef struct { double flops; const char *isa; int chains, threads, runs; } nc_peak_t;
+void nc_peak_measure(int threads, int reps, nc_peak_t *out);
 // per-OS-thread scratch: slot-indexed, 64-byte aligned, grows and never shrinks
 float *nc_ws(int slot, size_t nfloats);
 void nc_ws_init(void);                // addon load: creates the key whose destructor frees a pool worker's scratch
@@ -58,6 +60,11 @@ typedef struct {
   void (*rope)(const float *src, float *dst, const float *cos, const float *sin, long r0, long r1, long T, long H, long D, long pos0, int inv, int acc);
   void (*ce_fwd)(const float *logits, const int32_t *t, float *loss, float *lse, long r0, long r1, long V, long stride);
   void (*ce_bwd)(const float *logits, const int32_t *t, const float *lse, const float *dloss, float *dl, long r0, long r1, long V, long stride);
+  // cross-entropy of cap * tanh(raw / cap), fused (kern_softcap_ce.h): raw lm_head rows in, dloss/draw out
+  void (*scce_fwd)(const float *raw, const int32_t *t, float *loss, float *lse, long r0, long r1, long V, long stride,
+                   float cap);
+  void (*scce_bwd)(const float *raw, const int32_t *t, const float *lse, const float *dloss, float *dl, long r0, long r1,
+                   long V, long stride, float cap);
   // attention helpers on one (rows x cols) score block S (row stride ld), see attention.c
   void (*att_softmax)(float *S, long ld, int rows, int cols, float scale, long qpos0, long kpos0, float *m, float *l,
                       float *alpha);

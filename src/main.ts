@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `nanochat`: one CLI, one subcommand per pipeline stage. Each subcommand lives in
-// its own module, loaded only when called, and exports `run(argv)`; it returns the exit code.
+// `nanochat`: one CLI, one command per pipeline stage. Each command is src/commands/<command>.ts, loaded
+// only when called; it exports `run(argv)` and returns the exit code. A UserError prints as one line.
 
 import { UserError } from './common/errors.js';
 

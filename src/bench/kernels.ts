@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { parse, num, out, emitJson } from '../cli/flags.js';
 import type { Backend } from '../tensor/backend.js';
 import { loadNativeBackend, NativeBackend } from '../tensor/native.js';
+import { cpuName, readCpu } from '../tensor/cpu.js';
+import { machinePeakFlops, peakText } from '../tensor/peak.js';
 
 const FLAGS = {
   reps: { type: 'string', default: '7', help: 'timed repetitions per native case (median reported)' },
@@ -78,15 +80,20 @@ export async function run(argv: string[]): Promise<void> {
   const peer = p.values['no-peer'] ? { error: 'skipped (--no-peer)' } : await loadPeer();
   const tf: TF | undefined = 'tf' in peer ? peer.tf : undefined;
   log(`native: ${isa}, ${nb.threads} threads; peer: ${'info' in peer ? peer.info : `n/a (${peer.error})`}`);
+  const peak = machinePeakFlops(), pct = (gflops: number): string => `${(100 * gflops * 1e9 / peak.flops).toFixed(0)}% of peak`;
+  log(`CPU ${cpuName(readCpu())}; f32 peak ${peakText(peak)}`);
   log(`${'case'.padEnd(34)} ${'native'.padStart(10)} ${'peer'.padStart(10)}  ratio`);
   const results: Result[] = [];
   const record = (r: Result): void => {
     results.push(r);
     const u = r.unit === 'gflops' ? 'GFLOP/s' : 'GB/s';
-    log(`${r.name.padEnd(34)} ${r.value.toFixed(1).padStart(10)} ${(r.peer === null ? 'n/a' : r.peer.toFixed(1)).padStart(10)}  ${r.peer ? (r.value / r.peer).toFixed(1) + 'x' : ''}  ${u}`);
+    log(`${r.name.padEnd(34)} ${r.value.toFixed(1).padStart(10)} ${(r.peer === null ? 'n/a' : r.peer.toFixed(1)).padStart(10)}  ${r.peer ? (r.value / r.peer).toFixed(1) + 'x' : ''}  ${u}${r.unit === 'gflops' ? `  ${pct(r.value)}` : ''}`);
     if (p.json) {
       const o: Record<string, unknown> = { bench: 'kernels', name: r.name };
-      if (r.unit === 'gflops') { o.gflops = +r.value.toFixed(2); o.peer_gflops = r.peer === null ? null : +r.peer.toFixed(2); }
+      if (r.unit === 'gflops') {
+        o.gflops = +r.value.toFixed(2); o.peer_gflops = r.peer === null ? null : +r.peer.toFixed(2);
+        o.pct_of_peak = +(100 * r.value * 1e9 / peak.flops).toFixed(1);
+      }
       else { o.gbps = +r.value.toFixed(2); o.peer_gbps = r.peer === null ? null : +r.peer.toFixed(2); }
       o.ratio = r.peer ? +(r.value / r.peer).toFixed(2) : null;
       process.stdout.write(JSON.stringify(o) + '\n');
@@ -114,6 +121,24 @@ export async function run(argv: string[]): Promise<void> {
       record({ name: `matmul ${M}x${K}x${N} ${tag}`, unit: 'gflops', value: flop / s / 1e9, peer: ps ? flop / ps / 1e9 : null });
     }
   }
+
+  // ---- bf16 matmul (AVX512_BF16, what training uses by default where the CPU has it: --dtype) on the same
+  // shapes, against the f32 kernel timed again beside it so both see the same machine load
+  if (nb.hasBf16Matmul?.()) {
+    const speedups: number[] = [];
+    for (const [M, K, N] of [[4096, 256, 1024], [4096, 1024, 256], [4096, 256, 4096], [1024, 1024, 1024]]) {
+      const a = rnd(M * K), b = rnd(K * N), c = new Float32Array(M * N);
+      const flop = 2 * M * N * K;
+      for (const [transA, transB, tag] of [[false, false, 'NN'], [true, false, 'TN'], [false, true, 'NT']] as const) {
+        const mm = { batch: 1, M, N, K, transA, transB, accumulate: false };
+        const sf = time(() => nb.matmul(a, b, c, mm), reps), sb = time(() => nb.matmul(a, b, c, { ...mm, bf16: true }), reps);
+        speedups.push(sf / sb);
+        record({ name: `bf16 matmul ${M}x${K}x${N} ${tag}`, unit: 'gflops', value: flop / sb / 1e9, peer: null });
+        log(`  (f32 beside it ${(flop / sf / 1e9).toFixed(1)} GFLOP/s: bf16 ${(sf / sb).toFixed(2)}x)`);
+      }
+    }
+    log(`bf16 matmul vs f32: min ${Math.min(...speedups).toFixed(2)}x, median ${median(speedups).toFixed(2)}x`);
+  } else log('bf16 matmul: n/a (needs AVX512_BF16 and the avx512 kernels)');
 
   // ---- fused causal attention forward + backward
   {
@@ -193,6 +218,41 @@ export async function run(argv: string[]): Promise<void> {
     record({ name: `cross-entropy fwd+bwd ${rows}x${V}`, unit: 'gbps', value: bytes / s / 1e9, peer: ps ? bytes / ps / 1e9 : null });
   }
 
+  // ---- the training loss: cross-entropy of 15 tanh(raw / 15), fused (reads raw twice, writes draw: 3 * 4 bytes
+  // per logit), against the unfused native ops (softcap, cross-entropy, its backward, softcap backward: 7 * 4 bytes)
+  // at the same byte count, so both figures are effective rates for the same job
+  {
+    const rows = 4096, V = 8192, n = rows * V, cap = 15;
+    const raw = rnd(n, 40), targets = new Int32Array(rows).map((_, i) => (i * 7919) % V);
+    const losses = new Float32Array(rows), lse = new Float32Array(rows), dloss = new Float32Array(rows).fill(1 / rows);
+    const dl = new Float32Array(n), capped = new Float32Array(n), dcapped = new Float32Array(n);
+    const bytes = 3 * 4 * n;
+    const s = time(() => {
+      nb.softcapCrossEntropyForward(raw, targets, losses, lse, rows, V, V, cap);
+      nb.softcapCrossEntropyBackward(raw, targets, lse, dloss, dl, rows, V, V, cap);
+    }, reps);
+    const su = time(() => {
+      nb.softcapForward(raw, capped, n, cap);
+      nb.crossEntropyForward(capped, targets, losses, lse, rows, V, V);
+      nb.crossEntropyBackward(capped, targets, lse, dloss, dcapped, rows, V, V);
+      nb.softcapBackward(dcapped, capped, dl, n, cap, false);
+    }, reps);
+    let ps: number | null = null;
+    if (tf) {
+      const tr = tf.tensor(raw, [rows, V]), oh = tf.oneHot(tf.tensor1d(targets, 'int32'), V);
+      ps = peerTime(() => {
+        const th = tf.tanh(tf.div(tr, cap)), ls = tf.logSoftmax(tf.mul(th, cap));
+        const loss = tf.neg(tf.sum(tf.mul(ls, oh), 1));
+        const dl = tf.mul(tf.mul(tf.sub(tf.exp(ls), oh), 1 / rows), tf.sub(1, tf.square(th)));
+        loss.dataSync(); dl.dataSync();
+      });
+      tr.dispose(); oh.dispose();
+    }
+    const name = `softcap+CE fused fwd+bwd ${rows}x${V}`;
+    record({ name, unit: 'gbps', value: bytes / s / 1e9, peer: ps ? bytes / ps / 1e9 : null });
+    log(`  fused ${(s * 1e3).toFixed(1)} ms vs unfused native ops ${(su * 1e3).toFixed(1)} ms: ${(su / s).toFixed(2)}x`);
+  }
+
   const mm = results.filter((r) => r.name.startsWith('matmul'));
   const att = results.find((r) => r.name.startsWith('attention'))!;
   const mmMedian = median(mm.map((r) => r.value));
@@ -201,11 +261,13 @@ export async function run(argv: string[]): Promise<void> {
     bench: 'kernels', summary: true, backend: nb.name, isa, threads: nb.threads,
     matmul_min_gflops: +Math.min(...mm.map((r) => r.value)).toFixed(2),
     matmul_median_gflops: +mmMedian.toFixed(2),
+    peak_gflops: +(peak.flops / 1e9).toFixed(1), peak_source: peak.source,
+    matmul_median_pct_of_peak: +(100 * mmMedian * 1e9 / peak.flops).toFixed(1),
     matmul_min_ratio_vs_peer: ratios.length ? +Math.min(...ratios).toFixed(2) : null,
     attention_gflops: +att.value.toFixed(2),
     attention_pct_of_matmul: +(100 * att.value / mmMedian).toFixed(1),
     peer: 'info' in peer ? peer.info : null,
   };
-  log(`matmul: min ${summary.matmul_min_gflops} GFLOP/s, median ${summary.matmul_median_gflops}; attention ${summary.attention_pct_of_matmul}% of the matmul median`);
+  log(`matmul: min ${summary.matmul_min_gflops} GFLOP/s, median ${summary.matmul_median_gflops} (${pct(mmMedian)}); attention ${summary.attention_pct_of_matmul}% of the matmul median`);
   emitJson(p, summary);
 }

@@ -4,21 +4,27 @@
 // Peer in the same run: the same model trained by PyTorch CPU eager (bench/torch_gpt.py), when
 // `python3 -c "import torch"` works. Debian's python3-torch calls the system BLAS: install
 // libopenblas0-pthread too (the reference BLAS it falls back to runs a 1024^3 matmul at 4.5 GFLOP/s
-// here, OpenBLAS at 244), and we point OpenBLAS at its AVX-512 kernels (SKYLAKEX measured fastest
-// on the development machine: 244 GFLOP/s vs 204 SAPPHIRERAPIDS, 160 ZEN, 134 Haswell).
+// here, OpenBLAS at 244), and we point OpenBLAS at the fastest kernels this CPU can run (openblas.ts).
 
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, num, type FlagSpec } from '../cli/flags.js';
+import { DTYPE_FLAG, applyDtype } from '../cli/dtype.js';
 import { configFromDepth } from '../model/gpt.js';
 import { syntheticStep } from '../train/synthetic-step.js';
 import { getBackend } from '../tensor/backends.js';
-import { machinePeakFlops } from '../tensor/peak.js';
+import { matmulPrecision } from '../tensor/precision.js';
+import { cpuName, readCpu } from '../tensor/cpu.js';
+import { NativeBackend } from '../tensor/native.js';
+import { machinePeakFlops, peakText, mfuBasis } from '../tensor/peak.js';
+import { childFailure, stderrTail } from './child-failure.js';
+import { openblasCoreType, type CoreTypeChoice } from './openblas.js';
 
 const FLAGS: FlagSpec = {
   steps: { type: 'string', default: '3', help: 'timed optimizer steps per case (after one warm-up step)' },
   depths: { type: 'string', default: '4,8', help: 'comma-separated depths to measure' },
+  ...DTYPE_FLAG,
 };
 
 const VOCAB = 8192, SEQ = 512, ROWS = 16;
@@ -33,19 +39,25 @@ interface Case {
   ratio: number | null;
 }
 
-function torchPeer(depth: number, headDim: number, steps: number): number | null {
+/** The peer's tokens/s, or why there is none: no torch, a crash (its signal and last stderr lines), bad output. */
+function torchPeer(depth: number, headDim: number, steps: number, blas: CoreTypeChoice): { tps: number } | { error: string } {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'torch_gpt.py');
   // Debian's python3-torch lives in the system python, which may not be the first python3 on PATH
   const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
-  if (!python) return null;
+  if (!python) return { error: 'no python3 that can `import torch` (Debian: apt-get install python3-torch libopenblas0-pthread)' };
+  const env = { ...process.env };
+  if (blas.coretype) env.OPENBLAS_CORETYPE = blas.coretype;
   const r = spawnSync(python, [script, String(depth), String(headDim), String(VOCAB), String(SEQ), String(ROWS), String(steps)], {
-    encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'SKYLAKEX' }, timeout: 30 * 60_000,
+    encoding: 'utf8', env, timeout: 30 * 60_000,
   });
-  if (r.status !== 0) {
-    process.stderr.write(`torch peer failed: ${r.stderr.trim().split('\n').slice(-1)[0]}\n`);
-    return null;
-  }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!).tokens_per_sec as number;
+  const failed = childFailure(r, blas.coretype ? `OPENBLAS_CORETYPE=${blas.coretype}` : undefined);
+  if (failed) return { error: failed };
+  const tail = stderrTail(r.stderr), last = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const tps = (JSON.parse(last) as { tokens_per_sec?: unknown }).tokens_per_sec;
+    if (typeof tps === 'number' && tps > 0) return { tps };
+  } catch { /* reported below */ }
+  return { error: `unexpected output ${JSON.stringify(last.slice(0, 200))}${tail ? `; stderr: ${tail}` : ''}` };
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -55,7 +67,12 @@ export async function run(argv: string[]): Promise<void> {
   const peak = machinePeakFlops();
   const be = getBackend();
   const say = (s: string) => (p.json ? process.stderr : process.stdout).write(s + '\n');
-  say(`bench train: backend ${be.name} (${be.threads} threads), peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source})`);
+  const isa = be instanceof NativeBackend ? `, ISA ${be.isa}` : '';
+  const cpu = readCpu();
+  say(`bench train: backend ${be.name} (${be.threads} threads${isa}), CPU ${cpuName(cpu)}, peak ${peakText(peak)}`);
+  const blas = openblasCoreType([...cpu.flags].join(' '), cpu.vendor, process.env.OPENBLAS_CORETYPE);
+  say(`  PyTorch peer: ${blas.why}`);
+  say(`  ${applyDtype(p, be)}`);
   const cases: Case[] = [];
   for (const depth of depths) {
     const headDim = depth <= 4 ? 64 : 128;
@@ -70,13 +87,19 @@ export async function run(argv: string[]): Promise<void> {
     const mfu = (run.model.flopsPerToken() * tps) / peak.flops;
     const rss = process.resourceUsage().maxRSS / 1024;
     run.dispose();
-    say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}%, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
-    const peer = torchPeer(depth, headDim, steps);
+    say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}% of ${mfuBasis(peak.flops, matmulPrecision())}, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
+    const r = torchPeer(depth, headDim, steps, blas);
+    const peer = 'tps' in r ? r.tps : null;
     const c: Case = { name: `train_d${depth}`, depth, tokens_per_sec: tps, mfu, peak_rss_mb: rss, peer_tokens_per_sec: peer, ratio: peer ? tps / peer : null };
     cases.push(c);
     if (p.json) process.stdout.write(JSON.stringify(c) + '\n');
-    else say(`  d${depth}: ours ${Math.round(tps)} tok/s vs PyTorch CPU eager ${peer ? Math.round(peer) + ' tok/s' : 'n/a (no python3 with torch, or the peer failed: see above)'}${c.ratio ? ` = ${c.ratio.toFixed(2)}x` : ''}`);
+    if ('error' in r) say(`  d${depth}: the PyTorch peer failed: ${r.error}`);
+    else if (!p.json) say(`  d${depth}: ours ${Math.round(tps)} tok/s vs PyTorch CPU eager ${Math.round(r.tps)} tok/s = ${c.ratio!.toFixed(2)}x`);
   }
-  const summary = { name: 'summary', backend: be.name, threads: be.threads, peak_gflops: peak.flops / 1e9, cases: cases.length, min_mfu: Math.min(...cases.map((c) => c.mfu)) };
+  const summary = {
+    name: 'summary', backend: be.name, threads: be.threads, isa: be instanceof NativeBackend ? be.isa : null,
+    peak_gflops: peak.flops / 1e9, peak_source: peak.source, openblas_coretype: blas.coretype ?? null,
+    cases: cases.length, min_mfu: Math.min(...cases.map((c) => c.mfu)),
+  };
   if (p.json) process.stdout.write(JSON.stringify(summary) + '\n');
 }

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { parse, num, str, out, emitJson, every, numIterations, trainerPeriod, type FlagSpec } from '../cli/flags.js';
 import { gradClipFlag, KEEP_LAST_FLAG, parseGradClip, parseKeepLast } from '../cli/train-flags.js';
+import { DTYPE_FLAG, applyDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import { GPT, configFromDepth } from '../model/gpt.js';
 import { Optimizer, lrMultiplier } from '../train/optimizer.js';
@@ -21,11 +22,12 @@ import { markdownTable } from '../report/markdown-table.js';
 import { writeReportSection } from '../report/section.js';
 import { evaluateBpb } from '../eval/bpb.js';
 import { greedySamples, SAMPLE_PROMPTS } from '../eval/samples.js';
-import { machinePeakFlops } from '../tensor/peak.js';
+import { machinePeakFlops, mfuBasis } from '../tensor/peak.js';
 import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
 import { loadTokenizer } from '../tokenizer/io.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { getBackend } from '../tensor/backends.js';
+import { matmulPrecision } from '../tensor/precision.js';
 
 const BASE_TRAIN_FLAGS: FlagSpec = {
   'depth': { type: 'string', default: '20', help: 'transformer layers; model_dim = 64 * depth' },
@@ -41,6 +43,7 @@ const BASE_TRAIN_FLAGS: FlagSpec = {
   'matrix-lr': { type: 'string', default: '0.02', help: 'Muon lr of the block matrices' },
   'warmdown-ratio': { type: 'string', default: '0.2', help: 'fraction of steps at the end over which the lr decays linearly to 0' },
   ...gradClipFlag('1.0'),
+  ...DTYPE_FLAG,
   'eval-every': { type: 'string', default: '250', help: 'steps between val bits-per-byte evaluations (0: only at start and end; -1: never)' },
   'eval-tokens': { type: 'string', default: '10485760', help: 'validation tokens per evaluation' },
   'sample-every': { type: 'string', default: '2000', help: 'steps between greedy samples of the reference prompts (0: only at the end; -1: never)' },
@@ -128,8 +131,10 @@ export function parseBaseTrain(argv: string[]) {
 
 export async function run(argv: string[]): Promise<number> {
   const { p, opts } = parseBaseTrain(argv);
+  const log = out(p);
+  log(applyDtype(p));
   const tok = loadTokenizer();
-  const result = await baseTrain(opts, tok, out(p));
+  const result = await baseTrain(opts, tok, log);
   emitJson(p, result);
   return 0;
 }
@@ -238,7 +243,7 @@ export async function baseTrain(o: BaseTrainOptions, tok: TextTokenizer, log: (s
     tokensPerParam: tokens / params, minValBpb: bpbs.length ? Math.min(...bpbs) : NaN, finalValBpb: bpbs.at(-1) ?? NaN,
     oodShard, finalOodBpb: res.evals.at(-1)?.val_ood_bpb ?? NaN, epochTokens, epochs: loader.epochs(),
   };
-  log(`done: ${numIterations} steps in ${res.seconds.toFixed(1)}s, ${Math.round(res.tokensPerSec)} tok/s, MFU ${(100 * res.mfu).toFixed(1)}% of ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source}), epoch ${summary.epochs.toFixed(2)}, min val bpb ${bpbText(summary.minValBpb)}`);
+  log(`done: ${numIterations} steps in ${res.seconds.toFixed(1)}s, ${Math.round(res.tokensPerSec)} tok/s, MFU ${(100 * res.mfu).toFixed(1)}% of ${mfuBasis(peak.flops, matmulPrecision())} (${peak.source}), epoch ${summary.epochs.toFixed(2)}, min val bpb ${bpbText(summary.minValBpb)}`);
   writeBaseTrainingSection(summary, o, config, samplesLog, peak);
   return summary;
 }
@@ -253,7 +258,7 @@ function writeBaseTrainingSection(s: BaseTrainSummary, o: BaseTrainOptions, conf
     ['training tokens', s.tokens.toLocaleString('en-US')], ['tokens : params', s.tokensPerParam.toFixed(2)],
     ['training tokens per epoch', s.epochTokens.toLocaleString('en-US')],
     ['epochs of the training documents', s.epochs.toFixed(2)],
-    ['tokens/s', Math.round(s.tokensPerSec)], ['MFU', `${(100 * s.mfu).toFixed(1)}% of ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source})`],
+    ['tokens/s', Math.round(s.tokensPerSec)], ['MFU', `${(100 * s.mfu).toFixed(1)}% of ${mfuBasis(peak.flops, matmulPrecision())} (${peak.source})`],
     ['training time', `${s.seconds.toFixed(1)} s`], ['final train loss', s.finalLoss.toFixed(4)],
     ['min val bpb', bpbText(s.minValBpb)], ['final val bpb', bpbText(s.finalValBpb)],
     ['val documents', `the ${HELD_OUT_PERCENT}% of the training shards' documents held out by a hash of the text, scored whole`],

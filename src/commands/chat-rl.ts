@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import { parse, num, out, emitJson, every, numIterations, trainerPeriod, type FlagSpec } from '../cli/flags.js';
 import { KEEP_LAST_FLAG, parseKeepLast } from '../cli/train-flags.js';
+import { DTYPE_FLAG, applyDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import { Optimizer, constantMuonMomentum } from '../train/optimizer.js';
 import { checkpointDir, type CheckpointMeta } from '../checkpoint/checkpoint.js';
@@ -51,6 +52,7 @@ const FLAGS: FlagSpec = {
   'eval-k': { type: 'string', default: '8', help: 'samples per eval question: reports pass@1..k' },
   'save-every': { type: 'string', default: '60', help: 'steps between checkpoints (0 or -1: only the final one)' },
   ...KEEP_LAST_FLAG,
+  ...DTYPE_FLAG,
   seed: { type: 'string', default: '42', help: 'seed of the question order and the sampling' },
 };
 
@@ -129,6 +131,7 @@ export async function run(argv: string[]): Promise<number> {
   const stepsArg = numIterations(p, 'num-steps');
   const evalEvery = every(p, 'eval-every'), saveEvery = every(p, 'save-every');
   const keepLast = parseKeepLast(p);
+  log(applyDtype(p)); // loads the backend: after the flag checks
   const t0 = performance.now();
   const { loaded, tok, srcArgs } = loadSource(src);
   const model = loaded.model, config = model.config;

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { parse, num, out, emitJson, every, numIterations, trainerPeriod, NEVER, type FlagSpec, type Parsed } from '../cli/flags.js';
 import { gradClipFlag, KEEP_LAST_FLAG, parseGradClip, parseKeepLast } from '../cli/train-flags.js';
+import { DTYPE_FLAG, applyDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import { Optimizer, constantMuonMomentum } from '../train/optimizer.js';
 import { checkpointDir, type CheckpointMeta } from '../checkpoint/checkpoint.js';
@@ -43,6 +44,7 @@ const FLAGS: FlagSpec = {
   ...KEEP_LAST_FLAG,
   // the reference's SFT does not clip (its pretraining clips at 1.0)
   ...gradClipFlag('0'),
+  ...DTYPE_FLAG,
 };
 
 /** Mean masked cross-entropy over conversations, batched like training. */
@@ -67,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   const iterArg = numIterations(p), evalEvery = every(p, 'eval-every'), saveEvery = every(p, 'save-every');
   const metricsEvery = every(p, 'eval-metrics-every');
   const gradClip = parseGradClip(p), keepLast = parseKeepLast(p);
+  log(applyDtype(p)); // loads the backend: after the flag checks
   const t0 = performance.now();
   const { loaded, tok, srcArgs } = loadSource(src);
   const model = loaded.model, config = model.config;

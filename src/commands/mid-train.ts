@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { parse, num, out, emitJson, every, numIterations, trainerPeriod, type FlagSpec, type Parsed } from '../cli/flags.js';
 import { gradClipFlag, KEEP_LAST_FLAG, parseGradClip, parseKeepLast } from '../cli/train-flags.js';
+import { DTYPE_FLAG, applyDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import { firstN, loadSource } from '../train/source.js';
 import { SOURCE_FLAGS, parseSource } from '../cli/model-flags.js';
@@ -38,6 +39,7 @@ const FLAGS: FlagSpec = {
   ...KEEP_LAST_FLAG,
   // the reference's midtraining does not clip (its pretraining clips at 1.0)
   ...gradClipFlag('0'),
+  ...DTYPE_FLAG,
 };
 
 const numOr = (p: Parsed, name: string, fallback: unknown, float = false): number =>
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   // the periodic flags and the horizon are checked before anything loads
   const iterationsArg = numIterations(p), evalEvery = every(p, 'eval-every'), saveEvery = every(p, 'save-every');
   const gradClip = parseGradClip(p), keepLast = parseKeepLast(p);
+  log(applyDtype(p)); // loads the backend: after the flag checks
   const t0 = performance.now();
   const { loaded, tok, srcArgs: baseArgs } = loadSource(src);
   const model = loaded.model;

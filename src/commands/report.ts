@@ -1,7 +1,6 @@
-// The report card: every stage writes a markdown section into $NANOCHAT_BASE_DIR/report/
-// and its headline numbers into report/summary.json; `nanochat report` assembles report.md (and
-// report.html) from them: environment, code size, the sections in pipeline order, and the summary
-// table `Metric | BASE | MID | SFT | RL` with the total wall-clock time.
+// `nanochat report`: assemble report.md and report.html from the sections every stage wrote into
+// $NANOCHAT_BASE_DIR/report/ (src/report/report.ts: environment, code size, the sections in pipeline order,
+// the summary table and the total wall-clock time).
 
 import { parse, out, emitJson } from '../cli/flags.js';
 import { buildReport } from '../report/report.js';

@@ -1,4 +1,4 @@
-// `nanochat chat-eval`: how good is a chat model?
+// Chat evaluation, the library behind `nanochat chat-eval`: how good is a chat model?
 //
 //   ARC-Easy, ARC-Challenge, MMLU  letter logits at the answer position (categorical.ts), no sampling
 //   GSM8K, SpellingBee             generate with the engine (calculator tool included), read `#### N`
@@ -7,12 +7,9 @@
 //                                  b = 0.25 for the four-letter tasks and 0 for the generative ones
 //
 // A problem counts as solved when any of its -n samples is right (pass@n, as the reference).
-// --max-problems N scores a seeded sample of N problems of each task, the same N every run
-// (tasks/subset.ts: the files are sorted, MMLU by subject, so their first N would be one subject).
-// Everything is deterministic for a fixed --seed: greedy by default (-t 0), and with sampling every
-// problem uses the same seeded per-row generators. Outputs: a table, a CSV per run in
-// $NANOCHAT_BASE_DIR/chat_eval/, the report section chat-evaluation-<source>.md, the summary
-// metrics of the source's column, and with --json one JSON line.
+// A problem limit scores a seeded sample of each task (tasks/subset.ts): the files are sorted, MMLU by
+// subject, so their first N problems would be one subject. Deterministic for a fixed seed: greedy by
+// default, and with sampling every problem uses the same seeded per-row generators.
 
 import { UserError } from '../common/errors.js';
 import { Progress } from '../common/progress.js';

@@ -250,24 +250,39 @@ export class GPT {
     return x;
   }
 
+  /** The head's output before the soft-cap, [rows, Vpad] of hidden states [rows, C]: lm_head(norm(x)). */
+  private head(x: Tensor): Tensor {
+    return op.linear(op.rmsnorm(x), this.lmHead);
+  }
+
   /** Soft-capped logits [rows, Vpad] of hidden states [rows, C]: 15 tanh(lm_head(norm(x)) / 15). */
   private logits(x: Tensor): Tensor {
-    return op.softcap(op.linear(op.rmsnorm(x), this.lmHead), LOGIT_SOFTCAP);
+    return op.softcap(this.head(x), LOGIT_SOFTCAP);
   }
 
   /**
    * Forward over ids [B, T]. Returns soft-capped logits [B*T, Vpad] and, with targets (-1 = ignore),
-   * the cross-entropy ('mean' scalar or 'none' per token). Records the graph unless under noGrad.
+   * the cross-entropy ('mean' scalar, 'sum', or 'none' per token). Records the graph unless under noGrad.
+   * With targets the loss is computed by the fused soft-cap + cross-entropy straight from the raw head output
+   * (`rawLogits`, whose .grad the backward fills), and the capped `logits` are only computed if read, outside
+   * the loss's graph: training never reads them, so the [B*T, Vpad] capped array is never made.
    */
   forward(
     ids: Int32Array, B: number, T: number, targets?: Int32Array, reduction: 'mean' | 'sum' | 'none' = 'mean',
-  ): { logits: Tensor; loss?: Tensor } {
+  ): { logits: Tensor; loss?: Tensor; rawLogits?: Tensor } {
     if (ids.length !== B * T) throw new Error(`forward: ${ids.length} ids for B=${B} x T=${T}`);
     if (T > this.rotaryLen) throw new Error(`forward: sequence length ${T} exceeds the model's rotary range`);
-    const logits = this.logits(this.hidden(ids, B, T, selfAttention));
-    if (!targets) return { logits };
+    const x = this.hidden(ids, B, T, selfAttention);
+    if (!targets) return { logits: this.logits(x) };
     if (targets.length !== B * T) throw new Error(`forward: ${targets.length} targets for B=${B} x T=${T}`);
-    return { logits, loss: op.crossEntropy(logits, targets, this.config.vocabSize, reduction) };
+    const raw = this.head(x);
+    const loss = op.softcapCrossEntropy(raw, targets, this.config.vocabSize, LOGIT_SOFTCAP, reduction);
+    let capped: Tensor | undefined;
+    return {
+      get logits(): Tensor { return (capped ??= op.softcap(raw, LOGIT_SOFTCAP)); },
+      loss,
+      rawLogits: raw,
+    };
   }
 
   /** A KV cache for `batch` rows of up to maxLen positions. */

@@ -5,11 +5,13 @@
 //
 // One step here is one forward+backward pass of `rows` x `seqLen` tokens plus the optimizer update, the
 // unit of base training and midtraining. The rate is the median of the timed steps: a moment when
-// another process holds a core slows one step, not the estimate.
+// another process holds a core slows one step, not the estimate. The matmuls run at the precision the
+// training stages default to (bf16 where the CPU has AVX512_BF16), since that is what the plan will time.
 
 import { configFromDepth } from '../model/gpt.js';
 import { syntheticStep } from '../train/synthetic-step.js';
 import { getBackend } from '../tensor/backends.js';
+import { defaultMatmulPrecision, matmulPrecision, setMatmulPrecision } from '../tensor/precision.js';
 
 export interface ModelShape {
   depth: number;
@@ -32,14 +34,20 @@ export interface Calibration {
 export function calibrate(shape: ModelShape, timedSteps = 3): Calibration {
   const config = configFromDepth(shape.depth, shape.vocab, shape.seqLen, { headDim: shape.headDim });
   const run = syntheticStep(config, shape.rows);
-  run.step(); // warm-up: first touch of the activation arena and the kernels' packing buffers
+  const before = matmulPrecision();
+  setMatmulPrecision(defaultMatmulPrecision(getBackend()));
   const stepSeconds: number[] = [];
-  for (let i = 0; i < timedSteps; i++) {
-    const t0 = performance.now();
-    run.step();
-    stepSeconds.push((performance.now() - t0) / 1000);
+  try {
+    run.step(); // warm-up: first touch of the activation arena and the kernels' packing buffers
+    for (let i = 0; i < timedSteps; i++) {
+      const t0 = performance.now();
+      run.step();
+      stepSeconds.push((performance.now() - t0) / 1000);
+    }
+  } finally {
+    setMatmulPrecision(before);
+    run.dispose();
   }
-  run.dispose();
   const median = [...stepSeconds].sort((a, b) => a - b)[Math.floor(stepSeconds.length / 2)];
   const be = getBackend();
   return { tokensPerSecond: run.tokensPerStep / median, stepSeconds, backend: be.name, threads: be.threads };

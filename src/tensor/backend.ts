@@ -27,6 +27,11 @@ export interface MatmulParams {
   /** B is stored [N, K] (we use its transpose) instead of [K, N] */
   transB: boolean;
   accumulate: boolean;
+  /**
+   * Round op(A) and op(B) to bfloat16 (nearest, ties to even: src/tensor/bf16.ts) before multiplying; sums and C
+   * stay float32, the input buffers are not changed. For backends where hasBf16Matmul() is true, and ref.
+   */
+  bf16?: boolean;
   /** element offsets between consecutive batch matrices; 0 broadcasts one matrix. Defaults: M*K, K*N, M*N. */
   strideA?: number;
   strideB?: number;
@@ -64,6 +69,9 @@ export interface RopeParams {
   inverse: boolean;
   accumulate: boolean;
 }
+
+/** One timed peak: FLOP/s of the best run, the instruction set and FMA chains it used, threads, runs timed. */
+export interface PeakMeasurement { flops: number; isa: string; chains: number; threads: number; runs: number }
 
 export interface Backend {
   readonly name: string;
@@ -133,6 +141,18 @@ export interface Backend {
    * whole row 0 where target[r] == -1. Overwrites dlogits (never accumulates).
    */
   crossEntropyBackward(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void;
+  /**
+   * The same loss on soft-capped logits c = cap * tanh(raw / cap), read from the raw rows (the capped array is never
+   * stored): losses[r] = logsumexp(c[r, :V]) - c[r, target[r]] (0 where ignored); lse[r] saved for the backward.
+   */
+  softcapCrossEntropyForward(
+    raw: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number, cap: number): void;
+  /**
+   * draw[r, j] = dloss[r] * (softmax(c[r])_j - [j == target[r]]) * (1 - (c[r, j] / cap)^2) for j < V, 0 for the
+   * padding and for ignored rows. Overwrites draw (never accumulates).
+   */
+  softcapCrossEntropyBackward(
+    raw: Buf, targets: Int32Array, lse: Buf, dloss: Buf, draw: Buf, rows: number, V: number, stride: number, cap: number): void;
 
   // ---- optimizer
   /**
@@ -142,6 +162,14 @@ export interface Backend {
   adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
 
   // ---- machine
-  /** Optional: the float32 peak FLOP/s of this backend on this machine (e.g. a timed FMA loop on every thread), for MFU. */
-  measurePeakFlops?(): number;
+  /**
+   * Optional: true where matmul runs `bf16: true` on bf16 hardware now (native: AVX512_BF16 with its avx512
+   * kernels). ref emulates bf16 matmuls (the oracle) but leaves this out, so no default ever picks the emulation.
+   */
+  hasBf16Matmul?(): boolean;
+  /**
+   * Optional: the float32 peak FLOP/s of this backend on this machine, for MFU: best of `reps` short timed FMA
+   * runs on `threads` threads (default all); also names the instruction set and chains the best run used.
+   */
+  measurePeakFlops?(threads?: number, reps?: number): PeakMeasurement;
 }

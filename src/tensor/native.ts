@@ -7,11 +7,15 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionShape, Backend, Buf, MatmulParams, RopeParams } from './backend.js';
+import type { AttentionShape, Backend, Buf, MatmulParams, PeakMeasurement, RopeParams } from './backend.js';
 
 /** The raw addon exports (native/binding.c). */
 export interface NativeAddon {
   matmul(a: Buf, b: Buf, c: Buf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  /** matmul with A and B rounded to bf16 when packed (native/gemm_bf16.c); throws unless bf16() */
+  matmulBf16(a: Buf, b: Buf, c: Buf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  /** whether matmulBf16 runs now: the CPU has AVX512_BF16 and the avx512 table is in use */
+  bf16(): boolean;
   transpose(src: Buf, dst: Buf, rows: number, cols: number): void;
   fill(dst: Buf, value: number, n: number): void;
   copy(src: Buf, dst: Buf, n: number): void;
@@ -34,9 +38,12 @@ export interface NativeAddon {
   embBwd(dout: Buf, ids: Int32Array, dtable: Buf, n: number, dim: number): void;
   ceFwd(logits: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number): void;
   ceBwd(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void;
+  scceFwd(raw: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number, cap: number): void;
+  scceBwd(
+    raw: Buf, targets: Int32Array, lse: Buf, dloss: Buf, draw: Buf, rows: number, V: number, stride: number, cap: number): void;
   adamw(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   threads(): number;
-  peakFlops(): number;
+  peakFlops(threads: number, reps: number): PeakMeasurement;
   isa(): string;
   setIsa(name: string): string;
 }
@@ -76,16 +83,28 @@ export class NativeBackend implements Backend {
     this.threads = addon.threads();
   }
 
-  /** Float32 peak of all threads, timed on an FMA loop (about 0.1 s; best of 3). */
-  measurePeakFlops(): number { return this.addon.peakFlops(); }
+  /** Float32 peak, timed on FMA loops (native/peak.c): best of `reps` ~20 ms runs per ISA, ~0.4 s at 8. */
+  measurePeakFlops(threads = 0, reps = 8): PeakMeasurement { return this.addon.peakFlops(threads, reps); }
 
   /** The instruction set in use: 'avx512', 'avx2' or 'generic'. */
   get isa(): string { return this.addon.isa(); }
   /** Switch code paths (tests run all of them; 'auto' picks the best the CPU has). Returns the one in use. */
   setIsa(name: 'avx512' | 'avx2' | 'generic' | 'auto'): string { return this.addon.setIsa(name); }
 
+  /** bf16 matmuls run on vdpbf16ps (AVX512_BF16) while the avx512 kernels are in use. */
+  hasBf16Matmul(): boolean { return this.addon.bf16(); }
+  /** Why hasBf16Matmul() is false, in words (undefined when it is true). */
+  bf16Unavailable(): string | undefined {
+    if (this.addon.bf16()) return undefined;
+    return this.isa === 'avx512' ? 'this CPU has no AVX512_BF16' : `the ${this.isa} kernels are in use (NANOCHAT_ISA, or a CPU without AVX-512)`;
+  }
+
   matmul(a: Buf, b: Buf, c: Buf, p: MatmulParams): void {
     const { batch, M, N, K } = p;
+    if (p.bf16) {
+      this.addon.matmulBf16(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
+      return;
+    }
     this.addon.matmul(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
   }
   transpose(src: Buf, dst: Buf, rows: number, cols: number): void { this.addon.transpose(src, dst, rows, cols); }
@@ -125,6 +144,16 @@ export class NativeBackend implements Backend {
   }
   crossEntropyBackward(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void {
     this.addon.ceBwd(logits, targets, lse, dloss, dlogits, rows, V, stride);
+  }
+  softcapCrossEntropyForward(
+    raw: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number, cap: number,
+  ): void {
+    this.addon.scceFwd(raw, targets, losses, lse, rows, V, stride, cap);
+  }
+  softcapCrossEntropyBackward(
+    raw: Buf, targets: Int32Array, lse: Buf, dloss: Buf, draw: Buf, rows: number, V: number, stride: number, cap: number,
+  ): void {
+    this.addon.scceBwd(raw, targets, lse, dloss, draw, rows, V, stride, cap);
   }
   adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void {
     this.addon.adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step);

@@ -2,6 +2,7 @@
 // tested against, and the fallback when the addon is not built. Clarity over speed (about 3 GFLOP/s).
 
 import type { AttentionShape, Backend, Buf, MatmulParams, RopeParams } from './backend.js';
+import { roundArrayToBf16 } from './bf16.js';
 
 export class RefBackend implements Backend {
   readonly name = 'ref';
@@ -10,6 +11,7 @@ export class RefBackend implements Backend {
   matmul(a: Buf, b: Buf, c: Buf, p: MatmulParams): void {
     const { batch, M, N, K, transA, transB, accumulate } = p;
     const sA = p.strideA ?? M * K, sB = p.strideB ?? K * N, sC = p.strideC ?? M * N;
+    if (p.bf16) { a = roundArrayToBf16(a); b = roundArrayToBf16(b); } // emulated bf16: rounded inputs, f64 sums
     const row = new Float64Array(N);
     for (let bt = 0; bt < batch; bt++) {
       const oA = bt * sA, oB = bt * sB, oC = bt * sC;
@@ -214,6 +216,38 @@ export class RefBackend implements Backend {
       for (let j = 0; j < V; j++) dlogits[o + j] = g * Math.exp(logits[o + j] - l);
       dlogits[o + t] -= g;
       dlogits.fill(0, o + V, o + stride);
+    }
+  }
+  // c = cap tanh(z / cap); the max is taken on the raw row (tanh is increasing) and capped once.
+  // d/dz [cap tanh(z / cap)] = 1 - tanh^2(z / cap), so draw = dloss (softmax(c) - onehot) (1 - tanh^2).
+  softcapCrossEntropyForward(
+    raw: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number, cap: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * stride;
+      let zmax = -Infinity;
+      for (let j = 0; j < V; j++) if (raw[o + j] > zmax) zmax = raw[o + j];
+      const m = cap * Math.tanh(zmax / cap);
+      let s = 0;
+      for (let j = 0; j < V; j++) s += Math.exp(cap * Math.tanh(raw[o + j] / cap) - m);
+      const l = m + Math.log(s);
+      lse[r] = l;
+      const t = targets[r];
+      losses[r] = t === -1 ? 0 : l - cap * Math.tanh(raw[o + t] / cap);
+    }
+  }
+  softcapCrossEntropyBackward(
+    raw: Buf, targets: Int32Array, lse: Buf, dloss: Buf, draw: Buf, rows: number, V: number, stride: number, cap: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * stride, t = targets[r];
+      if (t === -1) { draw.fill(0, o, o + stride); continue; }
+      const g = dloss[r], l = lse[r];
+      for (let j = 0; j < V; j++) {
+        const th = Math.tanh(raw[o + j] / cap);
+        draw[o + j] = g * (Math.exp(cap * th - l) - (j === t ? 1 : 0)) * (1 - th * th);
+      }
+      draw.fill(0, o + V, o + stride);
     }
   }
 

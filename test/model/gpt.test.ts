@@ -5,6 +5,7 @@ import { arena, noGrad } from '../../src/tensor/tensor.js';
 import { setBackend } from '../../src/tensor/backends.js';
 import { backends } from '../helpers/backends.js';
 import { Optimizer } from '../../src/train/optimizer.js';
+import * as op from '../../src/tensor/ops.js';
 
 test('sizes from --depth and the parameter / FLOPs-per-token formulas of nanochat', () => {
   const c = configFromDepth(20, 65536, 2048);
@@ -79,5 +80,36 @@ for (const be of backends()) {
       arena.reset();
     }
     assert.ok(loss < 0.05, `loss after 200 steps is ${loss}, expected < 0.05 (start: ln 64 = 4.16)`);
+  });
+
+  test(`the training loss (soft-cap fused into cross-entropy) equals crossEntropy(logits), gradients too [${be.name}]`, () => {
+    setBackend(be);
+    const V = 100, T = 8, B = 3;
+    const m = new GPT({ vocabSize: V, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, sequenceLen: T });
+    m.initWeights(5);
+    // a head large enough that many logits sit in the curved part of 15 tanh(z / 15)
+    m.param('lm_head.weight').data.forEach((_, i, d) => { d[i] = Math.sin(i * 0.61) * 4; });
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 17 + 3) % V);
+    const targets = Int32Array.from({ length: B * T }, (_, i) => (i % 4 === 3 ? -1 : (i * 31 + 7) % V));
+    const gradsOf = (): Float32Array[] => [...m.params].map(([, t]) => t.grad!.slice());
+    const fused = m.forward(ids, B, T, targets);
+    fused.loss!.backward();
+    const lf = fused.loss!.item(), gf = gradsOf();
+    // the capped logits are still there when asked for (computed on the read)
+    const capped = fused.logits.toArray(), raw = fused.rawLogits!.toArray();
+    raw.forEach((z, i) => assert.ok(Math.abs(capped[i] - 15 * Math.tanh(z / 15)) < 1e-5, `logit ${i}`));
+    for (const [, t] of m.params) t.grad!.fill(0);
+    arena.reset();
+    const unfused = op.crossEntropy(m.forward(ids, B, T).logits, targets, V);
+    unfused.backward();
+    const lu = unfused.item(), gu = gradsOf();
+    assert.ok(lf > 1, `loss ${lf}: the head should make it large`);
+    assert.ok(Math.abs(lf - lu) <= 1e-6 * Math.abs(lu), `fused loss ${lf} vs unfused ${lu}`);
+    gf.forEach((g, k) => {
+      let e = 0, mx = 1e-30;
+      g.forEach((v, i) => { e = Math.max(e, Math.abs(v - gu[k][i])); mx = Math.max(mx, Math.abs(gu[k][i])); });
+      assert.ok(e <= 1e-4 * mx, `parameter ${k}: gradients differ by ${e} (max ${mx})`);
+    });
+    arena.reset();
   });
 }

@@ -236,6 +236,24 @@ for (const backend of backends()) {
       }
     });
 
+    await t.test('soft-capped cross-entropy, fused: none, sum and mean, ignore index -1, padded vocabulary', () => {
+      // raw values up to ~60 = 4 caps: both the linear middle and the saturated tails of 15 tanh(z / 15)
+      const capped = (l: Float64Array) => map(l, (v) => 15 * Math.tanh(v / 15));
+      for (const [N, V, stride] of [[1, 1, 1], [4, 7, 7], [7, 10, 16], [3, 129, 192]]) {
+        const targets = Int32Array.from({ length: N }, (_, i) => (i % 3 === 2 ? -1 : randInt(0, V - 1)));
+        const count = targets.filter((x) => x !== -1).length;
+        const total = (l: Float64Array) => refCrossEntropy(capped(l), targets, V, stride).reduce((a, b) => a + b, 0);
+        checkGrad(`softcap cross-entropy none ${N}x${V}/${stride}`, [[N, stride]],
+          ([l]) => refCrossEntropy(capped(l), targets, V, stride),
+          ([l]) => op.softcapCrossEntropy(l, targets, V, 15, 'none'), { scale: 20 });
+        checkGrad(`softcap cross-entropy sum ${N}x${V}/${stride}`, [[N, stride]], ([l]) => Float64Array.of(total(l)),
+          ([l]) => op.softcapCrossEntropy(l, targets, V, 15, 'sum'), { scale: 20 });
+        checkGrad(`softcap cross-entropy mean ${N}x${V}/${stride}`, [[N, stride]],
+          ([l]) => Float64Array.of(total(l) / Math.max(count, 1)),
+          ([l]) => op.softcapCrossEntropy(l, targets, V, 15, 'mean'), { scale: 20 });
+      }
+    });
+
     await t.test('a composite: gradients of a value used twice add up', () => {
       checkGrad('x*x + x', [[6]], ([x]) => x.map((v) => v * v + v), ([x]) => op.add(op.mul(x, x), x));
     });

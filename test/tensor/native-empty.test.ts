@@ -34,6 +34,8 @@ test('native: zero items is a no-op for every elementwise and rowwise kernel, on
       a.rope(x, o, x, x, 0, 1, 1, 2, 0, false, false);
       a.ceFwd(x, ids, o, m, 0, 4, 4);
       a.ceBwd(x, ids, x, x, o, 0, 4, 4);
+      a.scceFwd(x, ids, o, m, 0, 4, 4, 15);
+      a.scceBwd(x, ids, x, x, o, 0, 4, 4, 15);
       assert.equal(a.sum(x, 0), 0, `${isa} sum`);
       assert.equal(a.sumSquares(x, 0), 0, `${isa} sumSquares`);
       for (const [name, buf] of [['out', o], ['m', m], ['v', v]] as const) {

@@ -67,6 +67,8 @@ test('native: matmul matches ref for all transA/transB/accumulate combinations (
   const shapes: number[][] = [];
   for (let i = 0; i < SIZES.length; i++) for (let j = 0; j < SIZES.length; j++) shapes.push([SIZES[i], SIZES[j], SIZES[(i + 2 * j) % SIZES.length]]);
   shapes.push([1, 1, 1], [129, 129, 129], [200, 70, 600], [5, 4100, 3]);
+  // the AVX2 tile runs rows 0-5 and 6-7 separately: tails of 6 and 7 rows, 16 and 20 columns
+  shapes.push([6, 16, 5], [14, 48, 9], [30, 20, 300], [15, 36, 7]);
   eachIsa((isa) => {
     for (const [M, N, K] of shapes) for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
       if (isa !== 'avx512' && M * N * K > 100000 && (transA || accumulate)) continue; // keep runtime down

@@ -1,0 +1,118 @@
+// bf16 GEMM driver: the f32 GEMM's blocking (gemm.c) on operands packed as bf16 pairs (gemm_bf16.h):
+//   for jc (NC cols of C):  for pc (KC of K):  pack op(B)[KC x NC] to bf16 once, shared by all threads
+//     parallel over (MC-row blocks) x (column slices): pack op(A)[MC x KC] to bf16 privately, then
+//       for each NR-wide B panel:  for each MR-tall A panel:  micro-kernel (vdpbf16ps, f32 accumulators)
+// A bf16 pair is 4 bytes like one f32, so KC doubles for the same cache footprint (Zen 5: 48 KiB L1d,
+// 1 MiB L2): a B panel KC/2 * NR * 4 = 32 KiB stays in L1, the A block MC * KC/2 * 4 = 192 KiB in L2.
+// Training calls this for the model's linear layers; rounding happens while packing, so the caller's f32
+// buffers (weights, activations, gradients) never change. Every block starts at an even k (KC is even),
+// so pairs never straddle two blocks.
+#include "nc.h"
+#include "gemm_bf16.h"
+#include <string.h>
+
+#define MC 192
+#define KC 512
+#define NC 4096
+
+int nc_bf16_available(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  return nc_isa == &nc_isa_avx512 && nc_cpu_has_avx512bf16();
+#else
+  return 0;
+#endif
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+static long packA_words(int m, int k) { return (long)((m + NC_BF_MR - 1) / NC_BF_MR) * NC_BF_MR * ((k + 1) / 2); }
+static long packB_words(int k, int n) { return (long)((n + NC_BF_NR - 1) / NC_BF_NR) * NC_BF_NR * ((k + 1) / 2); }
+
+// The block in flight: columns [jc, jc + nc) of C over depth [pc, pc + kc); its op(B) slice packed in Bp.
+typedef struct { int jc, nc, pc, kc; uint32_t *Bp; } bf_block;
+
+// Packs `panels` NR-wide panels of the block's op(B) slice per task.
+typedef struct { const bf_block *blk; int tB; const float *B; long ldb; int panels; } bf_packb_job;
+static void task_packB(void *vctx, int t, int thread) {
+  (void)thread;
+  const bf_packb_job *g = (const bf_packb_job *)vctx;
+  const bf_block *blk = g->blk;
+  int np = (blk->nc + NC_BF_NR - 1) / NC_BF_NR, p0 = t * g->panels;
+  int p1 = p0 + g->panels < np ? p0 + g->panels : np;
+  if (p0 >= p1) return;
+  int j0 = blk->jc + p0 * NC_BF_NR, j1 = blk->jc + p1 * NC_BF_NR;
+  if (j1 > blk->jc + blk->nc) j1 = blk->jc + blk->nc;
+  const float *src = g->tB ? g->B + (long)j0 * g->ldb + blk->pc : g->B + (long)blk->pc * g->ldb + j0;
+  nc_bf_packB_avx512(g->tB, src, g->ldb, j1 - j0, blk->kc, blk->Bp + (long)p0 * NC_BF_NR * ((blk->kc + 1) / 2));
+}
+
+// Task t: rows [ib * MC, + MC) of op(A) packed, times column slice t % nslices of Bp, into C.
+// Depth blocks after the first accumulate.
+typedef struct { const bf_block *blk; int tA, M, acc, nslices; const float *A; long lda; float *C; long ldc; } bf_compute_job;
+static void task_compute(void *vctx, int t, int thread) {
+  (void)thread;
+  const bf_compute_job *g = (const bf_compute_job *)vctx;
+  const bf_block *blk = g->blk;
+  int ib = t / g->nslices, sl = t % g->nslices;
+  int i0 = ib * MC, mc = g->M - i0 < MC ? g->M - i0 : MC;
+  int np = (blk->nc + NC_BF_NR - 1) / NC_BF_NR, pps = (np + g->nslices - 1) / g->nslices;
+  int p0 = sl * pps, p1 = p0 + pps < np ? p0 + pps : np;
+  if (p0 >= p1) return;
+  int kp = (blk->kc + 1) / 2;
+  uint32_t *Ap = (uint32_t *)nc_ws(0, (size_t)packA_words(mc, blk->kc));
+  const float *src = g->tA ? g->A + (long)blk->pc * g->lda + i0 : g->A + (long)i0 * g->lda + blk->pc;
+  nc_bf_packA_avx512(g->tA, src, g->lda, mc, blk->kc, Ap);
+  int acc = blk->pc > 0 || g->acc;
+  for (int p = p0; p < p1; p++) {
+    int j = p * NC_BF_NR, nr = blk->nc - j < NC_BF_NR ? blk->nc - j : NC_BF_NR;
+    const uint32_t *b = blk->Bp + (long)p * NC_BF_NR * kp;
+    for (int i = 0; i < mc; i += NC_BF_MR) {
+      int mr = mc - i < NC_BF_MR ? mc - i : NC_BF_MR;
+      nc_bf_uk_avx512(kp, Ap + (long)(i / NC_BF_MR) * NC_BF_MR * kp, b, g->C + (long)(i0 + i) * g->ldc + blk->jc + j,
+                      g->ldc, mr, nr, acc);
+    }
+  }
+}
+#endif
+
+void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C,
+                  long ldc, int acc, int parallel) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!acc) for (int i = 0; i < M; i++) memset(C + (long)i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  int T = parallel ? nc_threads() : 1;
+  if ((double)M * N * K < 1e6) T = 1;  // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
+  bf_block blk = { 0 };
+  bf_packb_job pb = { .blk = &blk, .tB = tB, .B = B, .ldb = ldb };
+  bf_compute_job cj = { .blk = &blk, .tA = tA, .M = M, .acc = acc, .A = A, .lda = lda, .C = C, .ldc = ldc };
+  int nmb = (M + MC - 1) / MC;
+  for (int jc = 0; jc < N; jc += NC) {
+    blk.jc = jc; blk.nc = N - jc < NC ? N - jc : NC;
+    int np = (blk.nc + NC_BF_NR - 1) / NC_BF_NR;
+    // at least 4 tasks per thread for dynamic balance when M is short: slice the columns
+    cj.nslices = 1;
+    if (T > 1) while (nmb * cj.nslices < 4 * T && cj.nslices * 2 <= np) cj.nslices *= 2;
+    for (int pc = 0; pc < K; pc += KC) {
+      blk.pc = pc; blk.kc = K - pc < KC ? K - pc : KC;
+      blk.Bp = (uint32_t *)nc_ws(1, (size_t)packB_words(blk.kc, blk.nc));  // the caller's scratch; workers read it
+      int ptasks = T > 1 ? 4 * T : 1;
+      pb.panels = (np + ptasks - 1) / ptasks;
+      int nt = (np + pb.panels - 1) / pb.panels, ntc = nmb * cj.nslices;
+      if (T > 1) nc_parallel(nt, task_packB, &pb); else for (int t = 0; t < nt; t++) task_packB(&pb, t, 0);
+      if (T > 1) nc_parallel(ntc, task_compute, &cj); else for (int t = 0; t < ntc; t++) task_compute(&cj, t, 0);
+    }
+  }
+#else
+  (void)tA; (void)tB; (void)A; (void)lda; (void)B; (void)ldb; (void)parallel;
+#endif
+}
+
+// Batched: one product after another, each threaded inside (the model's linear layers are batch 1), so
+// sC == 0 (one output for every item) behaves as on the f32 path run in order.
+void nc_k_matmul_bf16(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc,
+                      long sA, long sB, long sC) {
+  for (int b = 0; b < batch; b++)
+    nc_gemm_bf16(tA, tB, M, N, K, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, C + b * sC, N, acc, 1);
+}
