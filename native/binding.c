@@ -63,45 +63,49 @@ static napi_value dbl(napi_env env, double d) { napi_value u; napi_create_double
 #define CHECK if (a.err) return NULL;
 #define LOCKED(stmt) do { nc_lock(); stmt; nc_unlock(); } while (0)
 
+// The arguments of matmul and matmulBf16, checked: sizes that fit in 32 bits, buffers long enough for them.
+typedef struct { const float *a, *b; float *c; int batch, M, N, K, tA, tB, acc; long sA, sB, sC; } MM;
+
+static int matmul_args(A *ap, MM *m) {
+  A a = *ap;  // the F32 macro reads `a`
+  long batch = sz(&a, 3, "batch"), M = sz(&a, 4, "M"), N = sz(&a, 5, "N"), K = sz(&a, 6, "K");
+  m->tA = num(&a, 7) != 0; m->tB = num(&a, 8) != 0; m->acc = num(&a, 9) != 0;
+  m->sA = sz(&a, 10, "strideA"); m->sB = sz(&a, 11, "strideB"); m->sC = sz(&a, 12, "strideC");
+  if (!a.err && (M > 2147483647L || N > 2147483647L || K > 2147483647L || batch > 2147483647L)) fail(&a, "matmul sizes must fit in 32 bits");
+  if (a.err) { *ap = a; return 0; }
+  double nb = batch > 0 ? (double)(batch - 1) : 0;
+  double nA = batch ? nb * m->sA + (double)M * K : 0, nB = batch ? nb * m->sB + (double)K * N : 0;
+  double nC = batch ? nb * m->sC + (double)M * N : 0;
+  m->a = F32(0, nA, "a"); m->b = F32(1, nB, "b"); m->c = F32(2, nC, "c");
+  m->batch = (int)batch; m->M = (int)M; m->N = (int)N; m->K = (int)K;
+  *ap = a;
+  return !a.err;
+}
+
 // matmul(a, b, c, batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC)
 static napi_value js_matmul(napi_env env, napi_callback_info info) {
   BEGIN(13);
-  long batch = sz(&a, 3, "batch"), M = sz(&a, 4, "M"), N = sz(&a, 5, "N"), K = sz(&a, 6, "K");
-  int tA = num(&a, 7) != 0, tB = num(&a, 8) != 0, acc = num(&a, 9) != 0;
-  long sA = sz(&a, 10, "strideA"), sB = sz(&a, 11, "strideB"), sC = sz(&a, 12, "strideC");
-  CHECK;
-  if (M > 2147483647L || N > 2147483647L || K > 2147483647L || batch > 2147483647L) { fail(&a, "matmul sizes must fit in 32 bits"); return NULL; }
-  double nb = batch > 0 ? (double)(batch - 1) : 0;
-  double nA = batch ? nb * sA + (double)M * K : 0, nB = batch ? nb * sB + (double)K * N : 0, nC = batch ? nb * sC + (double)M * N : 0;
-  const float *pa = F32(0, nA, "a"), *pb = F32(1, nB, "b");
-  float *pc = F32(2, nC, "c");
-  CHECK;
-  LOCKED(nc_k_matmul(pa, pb, pc, (int)batch, (int)M, (int)N, (int)K, tA, tB, acc, sA, sB, sC));
+  MM m;
+  if (!matmul_args(&a, &m)) return NULL;
+  LOCKED(nc_k_matmul(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC));
   return undef(env);
 }
 
 // matmulBf16(same arguments as matmul): A and B rounded to bf16 when packed, f32 sums (gemm_bf16.c)
 static napi_value js_matmul_bf16(napi_env env, napi_callback_info info) {
   BEGIN(13);
-  long batch = sz(&a, 3, "batch"), M = sz(&a, 4, "M"), N = sz(&a, 5, "N"), K = sz(&a, 6, "K");
-  int tA = num(&a, 7) != 0, tB = num(&a, 8) != 0, acc = num(&a, 9) != 0;
-  long sA = sz(&a, 10, "strideA"), sB = sz(&a, 11, "strideB"), sC = sz(&a, 12, "strideC");
-  CHECK;
   if (!nc_bf16_available()) {
     char m[160];
     snprintf(m, sizeof m, "bf16 matmul needs a CPU with AVX512_BF16 and the avx512 kernels (this CPU %s it; kernels in use: %s)",
              nc_cpu_has_avx512bf16() ? "has" : "lacks", nc_isa->name);
     fail(&a, m); return NULL;
   }
-  if (M > 2147483647L || N > 2147483647L || K > 2147483647L || batch > 2147483647L) { fail(&a, "matmul sizes must fit in 32 bits"); return NULL; }
-  double nb = batch > 0 ? (double)(batch - 1) : 0;
-  double nA = batch ? nb * sA + (double)M * K : 0, nB = batch ? nb * sB + (double)K * N : 0, nC = batch ? nb * sC + (double)M * N : 0;
-  const float *pa = F32(0, nA, "a"), *pb = F32(1, nB, "b");
-  float *pc = F32(2, nC, "c");
-  CHECK;
-  LOCKED(nc_k_matmul_bf16(pa, pb, pc, (int)batch, (int)M, (int)N, (int)K, tA, tB, acc, sA, sB, sC));
+  MM m;
+  if (!matmul_args(&a, &m)) return NULL;
+  LOCKED(nc_k_matmul_bf16(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC));
   return undef(env);
 }
+
 // bf16(): whether matmulBf16 runs here now (AVX512_BF16 and the avx512 table in use)
 static napi_value js_bf16(napi_env env, napi_callback_info info) {
   (void)info;

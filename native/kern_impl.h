@@ -14,24 +14,34 @@
 // exp(x) = 2^k * e^r, k = round(x / ln 2), |r| <= ln2/2; degree-6 polynomial for e^r (Cephes expf
 // coefficients), max relative error ~2e-7. Inputs are clamped to [-87.3, 88.0], so exp of very
 // negative numbers returns ~1e-38 instead of 0: callers that need exact zeros (masked scores) select 0.
+static inline float F(nc_expm1_r)(float x, float *kf);
+
 static inline float F(nc_exp)(float x) {
   x = x < -87.3f ? -87.3f : x;
   x = x > 88.0f ? 88.0f : x;
+  float kf;
+  float y = F(nc_expm1_r)(x, &kf) + 1.0f;
+  int32_t bits = ((int32_t)kf + 127) << 23;
+  float s;
+  memcpy(&s, &bits, 4);
+  return y * s;
+}
+
+// e^r - 1 for x = k ln2 + r, |r| <= ln2/2 (k, as a float, in *kf): the degree-6 polynomial above. Shared by
+// nc_exp and the fused soft-cap cross-entropy, which needs e^x - 1 without cancellation.
+static inline float F(nc_expm1_r)(float x, float *kf) {
   // adding and subtracting 1.5 * 2^23 rounds to nearest integer without a libm call
-  float kf = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - kf * 0.693359375f;
-  r = r + kf * 2.12194440e-4f;
+  float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - k * 0.693359375f;
+  r = r + k * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  float y = p * r * r + r + 1.0f;
-  int32_t bits = ((int32_t)kf + 127) << 23;
-  float s;
-  memcpy(&s, &bits, 4);
-  return y * s;
+  *kf = k;
+  return p * r * r + r;
 }
 
 // tanh(u) = sign(u) (1 - 2 / (e^{2|u|} + 1)); for |u| < 0.04 the odd Taylor series (to u^5, error

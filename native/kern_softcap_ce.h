@@ -27,16 +27,8 @@
 // exact for -24 <= k <= 24 and within an ulp of -1 below (where e^x - 1 is -1 in float32 anyway).
 // Relative error ~2e-7 for both. No clamp here: the callers clamp x to [-87.3, 87.3] (2^k stays normal).
 static inline void F(scce_exp2)(float x, float *e, float *em1) {
-  float kf = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - kf * 0.693359375f;
-  r = r + kf * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float q = p * r * r + r;  // e^r - 1
+  float kf;
+  float q = F(nc_expm1_r)(x, &kf);  // e^r - 1
   int32_t bits = ((int32_t)kf + 127) << 23;
   float s;
   memcpy(&s, &bits, 4);

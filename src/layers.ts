@@ -10,7 +10,7 @@ export const LAYERS: readonly { name: string; holds: string }[] = [
   { name: 'tokenizer', holds: 'the GPT-4-style splitter, BPE training and encoding, tokenizer files' },
   { name: 'data', holds: 'the data-set registry, verified downloads, shard readers, the pretraining loader' },
   { name: 'model', holds: 'the GPT: parameters, forward passes, KV cache' },
-  { name: 'checkpoint', holds: 'safetensors, checkpoint folders and meta, tokenizer identity, loading a model with its tokenizer' },
+  { name: 'checkpoint', holds: 'safetensors, checkpoint folders and meta, tokenizer identity, a model with its tokenizer' },
   { name: 'chat', holds: 'conversations and their rendering into tokens with loss masks' },
   { name: 'tasks', holds: 'GSM8K, MMLU, ARC, conversations, identity, spelling, mixtures' },
   { name: 'engine', holds: 'sampling, the calculator tool, streaming text, batched decoding' },

@@ -9,7 +9,10 @@ import { num, str, type FlagSpec, type Parsed } from './flags.js';
 /** The three flags; `defaultSource` undefined makes -i required (checked by modelChoice). */
 export function modelFlags(defaultSource?: string, stages = 'base, mid, sft or rl'): FlagSpec {
   return {
-    source: { type: 'string', short: 'i', ...(defaultSource ? { default: defaultSource } : {}), help: `checkpoint stage: ${stages}${defaultSource ? '' : ' (required)'}` },
+    source: {
+      type: 'string', short: 'i', ...(defaultSource ? { default: defaultSource } : {}),
+      help: `checkpoint stage: ${stages}${defaultSource ? '' : ' (required)'}`,
+    },
     'model-tag': { type: 'string', help: 'checkpoint tag (default: the deepest d<N>)' },
     step: { type: 'string', help: 'checkpoint step (default: the latest)' },
   };
@@ -19,7 +22,8 @@ export function modelFlags(defaultSource?: string, stages = 'base, mid, sft or r
 export function modelChoice(p: Parsed, source?: string): ModelChoice & { source: string } {
   const s = source ?? str(p, 'source');
   if (s === undefined) throw new Error('modelChoice: no -i/--source default and none given'); // caller checks first
-  return { source: s, tag: str(p, 'model-tag'), step: p.values.step !== undefined ? num(p, 'step', { min: 0 }) : undefined };
+  const step = p.values.step !== undefined ? num(p, 'step', { min: 0 }) : undefined;
+  return { source: s, tag: str(p, 'model-tag'), step };
 }
 
 /** Flags shared by the chat training stages (mid, SFT, RL): where the model comes from and goes. */

@@ -31,7 +31,9 @@ const MIN_EVAL = { evalProblems: 16, coreMaxPerTask: 8 } as const;
 const isSizing = (s: Sizing | Counts): s is Sizing => 'budgets' in s;
 
 /** Counts for a tier at `tokensPerSecond`, and how long each budgeted stage should then take. */
-export function countsFor(sizing: Sizing, tokensPerSecond: number): { counts: Counts; projected: Record<BudgetedStage, number> } {
+export function countsFor(
+  sizing: Sizing, tokensPerSecond: number,
+): { counts: Counts; projected: Record<BudgetedStage, number> } {
   const steps = (stage: 'base' | 'mid' | 'sft' | 'rl') =>
     Math.max(MIN_STEPS[stage], Math.floor((sizing.budgets[stage] * tokensPerSecond) / sizing.stepCost[stage]));
   const evalShare = Math.min(1, (sizing.budgets.evals * tokensPerSecond) / sizing.evalCost);
@@ -58,7 +60,9 @@ export function readPlan(markerDir: string): Plan | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Plan;
   } catch (e) {
-    throw new UserError(`cannot read the speedrun plan ${path} (${(e as Error).message}); delete the folder ${markerDir} to start the tier afresh`);
+    throw new UserError(
+      `cannot read the speedrun plan ${path} (${(e as Error).message}); delete the folder ${markerDir} to start afresh`,
+    );
   }
 }
 
@@ -68,7 +72,8 @@ export function makePlan(tier: Tier, markerDir: string, calibrate: () => Calibra
   if (isSizing(tier.sizing)) {
     const calibration = calibrate();
     const { counts, projected } = countsFor(tier.sizing, calibration.tokensPerSecond);
-    plan = { tier: tier.name, source: 'calibrated', calibration, counts, projected, createdAt: new Date().toISOString() };
+    const createdAt = new Date().toISOString();
+    plan = { tier: tier.name, source: 'calibrated', calibration, counts, projected, createdAt };
   } else {
     plan = { tier: tier.name, source: 'fixed', counts: tier.sizing, createdAt: new Date().toISOString() };
   }
@@ -82,7 +87,8 @@ export function planLines(plan: Plan, tier: Tier): string[] {
   const lines = [
     plan.calibration
       ? `calibrated: ${Math.round(plan.calibration.tokensPerSecond)} training tokens/s for d${tier.shape.depth} ` +
-        `(${plan.calibration.backend}, ${plan.calibration.threads} threads; steps of ${plan.calibration.stepSeconds.map((s) => s.toFixed(2)).join(', ')} s)`
+        `(${plan.calibration.backend}, ${plan.calibration.threads} threads; ` +
+        `steps of ${plan.calibration.stepSeconds.map((s) => s.toFixed(2)).join(', ')} s)`
       : 'fixed counts (this tier is not calibrated)',
     `base ${c.baseSteps} steps, mid ${c.midSteps}, SFT ${c.sftSteps}, RL ${c.rlSteps}; ` +
       `${c.evalProblems} problems per chat task, ${c.coreMaxPerTask} CORE items per task`,

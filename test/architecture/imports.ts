@@ -48,9 +48,12 @@ export function checkLayers(edges: ImportEdge[], layers: readonly string[], exem
     const a = layerOf(e.from), b = layerOf(e.to);
     if (exempt.includes(e.from) || a === b) continue;
     const ra = rank.get(a), rb = rank.get(b);
-    if (ra === undefined) problems.push(`src/${e.from}:${e.line}: '${a}' is not a declared layer (add it to src/layers.ts)`);
-    else if (rb === undefined) problems.push(`src/${e.from}:${e.line}: imports ${e.spec}, whose layer '${b}' is not declared in src/layers.ts`);
-    else if (rb > ra) problems.push(`src/${e.from}:${e.line}: imports ${e.spec}: '${a}' (layer ${ra + 1}) may not import '${b}' (layer ${rb + 1}), which is above it`);
+    const at = `src/${e.from}:${e.line}`;
+    if (ra === undefined) problems.push(`${at}: '${a}' is not a declared layer (add it to src/layers.ts)`);
+    else if (rb === undefined) problems.push(`${at}: imports ${e.spec}, whose layer '${b}' is not declared in src/layers.ts`);
+    else if (rb > ra) {
+      problems.push(`${at}: imports ${e.spec}: '${a}' (layer ${ra + 1}) may not import '${b}' (layer ${rb + 1}), which is above it`);
+    }
   }
   return problems;
 }

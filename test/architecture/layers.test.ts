@@ -35,7 +35,8 @@ test('the checker names the file and line of an upward import, an unknown layer 
   const edges = readImports(root);
   assert.equal(edges.length, 4);
   const problems = checkLayers(edges, ['low', 'high']);
-  assert.ok(problems.includes("src/low/a.ts:2: imports ../high/b.js: 'low' (layer 1) may not import 'high' (layer 2), which is above it"), problems.join('\n'));
+  const upward = "src/low/a.ts:2: imports ../high/b.js: 'low' (layer 1) may not import 'high' (layer 2), which is above it";
+  assert.ok(problems.includes(upward), problems.join('\n'));
   assert.deepEqual(problems.filter((p) => p.startsWith('src/odd/')), [
     "src/odd/c.ts:1: 'odd' is not a declared layer (add it to src/layers.ts)",
     "src/odd/c.ts:2: 'odd' is not a declared layer (add it to src/layers.ts)",
