@@ -4,6 +4,7 @@
 import type { Backend } from './backend.js';
 import { RefBackend } from './ref.js';
 import { loadNativeBackend } from './native.js';
+import { UserError } from '../common/errors.js';
 
 let current: Backend | undefined;
 
@@ -16,10 +17,10 @@ export function createBackend(name: string): Backend {
   if (name === 'ref') return new RefBackend();
   if (name === 'native') {
     const r = loadNativeBackend();
-    if ('error' in r) throw new Error(`NANOCHAT_BACKEND=native but the native addon is unavailable: ${r.error}. Run \`npm rebuild\` (needs g++ and python3) or use NANOCHAT_BACKEND=ref.`);
+    if ('error' in r) throw new UserError(`NANOCHAT_BACKEND=native but the native addon is unavailable: ${r.error}. Run \`npm rebuild\` (needs g++ and python3) or use NANOCHAT_BACKEND=ref.`);
     return r.backend;
   }
-  throw new Error(`unknown backend '${name}': choose one of ${backendNames().join(', ')} (NANOCHAT_BACKEND)`);
+  throw new UserError(`unknown backend '${name}' in NANOCHAT_BACKEND: choose one of ${backendNames().join(', ')}, or unset it`);
 }
 
 /** The process-wide backend, chosen on first use. */

@@ -79,3 +79,12 @@ test("chat-rl's --num-steps is another name for --num-iterations; both with diff
   assert.equal(numIterations(parse('chat-rl', '', spec, ['--num-steps', '5']), 'num-steps'), 5);
   assert.equal(numIterations(parse('chat-rl', '', spec, ['--num-steps', '-1']), 'num-steps'), -1);
 });
+
+test('an unknown NANOCHAT_BACKEND is one clear line, not a stack trace', () => {
+  const r = spawnSync(process.execPath, [cli, 'bench', 'train', '--depths', '1', '--steps', '1'], {
+    encoding: 'utf8', env: { ...process.env, NANOCHAT_BACKEND: 'webgpu' },
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /unknown backend 'webgpu' in NANOCHAT_BACKEND: choose one of ref, native/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
