@@ -9,6 +9,7 @@
 #define NC_PACKB packB_avx512
 #include "nc.h"
 #include <immintrin.h>
+#include "tile_avx512.h"
 
 // C[8 x 32] (+)= A-panel x B-panel. Per k: 2 zmm loads of B, 8 broadcasts of A folded into the FMAs,
 // 16 FMAs into 16 independent accumulators (Zen 5: 2 FMA pipes x 4-cycle latency needs >= 8 chains).
@@ -31,24 +32,7 @@ static void uk_avx512(int kc, const float *a, const float *b, float *c, long ldc
   }
 #undef ROW
   __m512 r[16] = { c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71 };
-  if (mr == NC_MR && nr == NC_NR) {
-    for (int i = 0; i < NC_MR; i++) {
-      float *ci = c + i * ldc;
-      if (acc) { r[2 * i] = _mm512_add_ps(r[2 * i], _mm512_loadu_ps(ci)); r[2 * i + 1] = _mm512_add_ps(r[2 * i + 1], _mm512_loadu_ps(ci + 16)); }
-      _mm512_storeu_ps(ci, r[2 * i]);
-      _mm512_storeu_ps(ci + 16, r[2 * i + 1]);
-    }
-    return;
-  }
-  __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
-  __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
-  for (int i = 0; i < mr; i++) {
-    float *ci = c + i * ldc;
-    __m512 v0 = r[2 * i], v1 = r[2 * i + 1];
-    if (acc) { v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ci)); v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, ci + 16)); }
-    _mm512_mask_storeu_ps(ci, m0, v0);
-    _mm512_mask_storeu_ps(ci + 16, m1, v1);
-  }
+  nc_store_tile_8x32(r, mr, nr, c, ldc, acc);
 }
 
 #define F(name) name##_avx512

@@ -5,6 +5,7 @@
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx512bf16,avx2,fma,prefer-vector-width=512")
 #include "gemm_bf16.h"
 #include <immintrin.h>
+#include "tile_avx512.h"
 
 // Mask of the first n (0..16) lanes.
 static inline __mmask16 first(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
@@ -112,13 +113,6 @@ void nc_bf_uk_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, lon
   }
 #undef ROW
   __m512 r[16] = { c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71 };
-  __mmask16 m0 = first(nr), m1 = first(nr - 16);
-  for (int i = 0; i < mr; i++) {
-    float *ci = c + i * ldc;
-    __m512 v0 = r[2 * i], v1 = r[2 * i + 1];
-    if (acc) { v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ci)); v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, ci + 16)); }
-    _mm512_mask_storeu_ps(ci, m0, v0);
-    _mm512_mask_storeu_ps(ci + 16, m1, v1);
-  }
+  nc_store_tile_8x32(r, mr, nr, c, ldc, acc);
 }
 #endif
