@@ -22,6 +22,7 @@ import { getBackend } from '../tensor/backends.js';
 import { machinePeakFlops } from '../tensor/peak.js';
 import { sampleToken } from '../engine/sampling.js';
 import { seededRng } from '../tensor/random.js';
+import { hostData } from '../tensor/tensor.js';
 import { BpeTokenizer, ourSpecials } from '../tokenizer/bpe.js';
 import { saveTokenizer } from '../tokenizer/io.js';
 import { checkpointDir, saveCheckpoint } from '../checkpoint/checkpoint.js';
@@ -65,7 +66,7 @@ function decodeBench(depth: number, steps: number): DecodeResult {
   const model = new GPT(configFromDepth(depth, DECODE_VOCAB, len, { headDim }));
   model.initWeights(1);
   // init zeroes the head: give it values so sampling sees a real distribution
-  const head = model.param('lm_head.weight').data;
+  const head = hostData(model.param('lm_head.weight').data);
   const rng = seededRng(3);
   for (let i = 0; i < head.length; i++) head[i] = (rng() - 0.5) * 0.1;
   const nonEmb = model.numParams() - model.param('transformer.wte.weight').size;
@@ -118,7 +119,7 @@ const pct = (xs: number[], q: number): number => {
 };
 
 /** A random-weight d4 chat model with a byte-level tokenizer in a temp base dir. */
-function tempModelDir(): string {
+async function tempModelDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'nanochat-bench-serve-'));
   process.env.NANOCHAT_BASE_DIR = dir;
   const tok = new BpeTokenizer({ name: 'bytes', tokens: Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), pattern: 'gpt4-digits2', specials: ourSpecials(256) });
@@ -127,15 +128,15 @@ function tempModelDir(): string {
   model.initWeights(1);
   const rng = seededRng(5);
   for (const [name, t] of model.params) {
-    if (name === 'lm_head.weight' || name.endsWith('c_proj.weight')) for (let i = 0; i < t.data.length; i++) t.data[i] = (rng() - 0.5) * 0.2;
+    if (name === 'lm_head.weight' || name.endsWith('c_proj.weight')) { const d = hostData(t.data); for (let i = 0; i < d.length; i++) d[i] = (rng() - 0.5) * 0.2; }
   }
-  saveCheckpoint(checkpointDir('sft', 'd4'), model, { format: 1, stage: 'sft', step: 0, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: { bench: true } });
+  await saveCheckpoint(checkpointDir('sft', 'd4'), model, { format: 1, stage: 'sft', step: 0, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: { bench: true } });
   return dir;
 }
 
 async function loadBench(o: { clients: number; durationS: number; maxTokens: number; workers: number; batch: number; source?: string }, say: (s: string) => void): Promise<LoadResult> {
   const prevBase = process.env.NANOCHAT_BASE_DIR;
-  const tmp = o.source ? undefined : tempModelDir();
+  const tmp = o.source ? undefined : await tempModelDir();
   const server = await startServer({ source: o.source ?? 'sft', workers: o.workers, batch: o.batch, maxQueue: o.clients }, '127.0.0.1', 0);
   say(`  load: ${o.clients} streaming clients for ${o.durationS} s on ${server.info.modelId} (${o.workers} worker${o.workers > 1 ? 's' : ''}, batch ${o.batch}, max_tokens ${o.maxTokens})`);
   const ttft: number[] = [];

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { baseDir } from '../common/paths.js';
 import { UserError } from '../common/errors.js';
 import { GPT, type GPTConfig } from '../model/gpt.js';
+import type { Buf } from '../tensor/backend.js';
+import { getBackend } from '../tensor/backends.js';
 import { encodeSafetensors, loadSafetensors, type NamedTensor } from './safetensors.js';
 import { removeDeadTempFiles, tempName, writeFileAtomic } from '../common/atomic.js';
 import { diskFullMessage, isDiskFull } from './disk-full.js';
@@ -21,7 +23,7 @@ export type Stage = 'base' | 'mid' | 'sft' | 'rl';
 export interface OptimizerState {
   step: number;
   lrMultiplier: number;
-  stateBuffers(): Map<string, Float32Array>;
+  stateBuffers(): Map<string, Buf>;
   loadStateBuffers(bufs: Map<string, Float32Array>, step: number): void;
 }
 
@@ -78,21 +80,23 @@ export type FileWriter = (path: string, parts: (Uint8Array | string)[]) => void;
  * step's files and the failed write's temp file are removed, so a half-saved step never lingers or fills
  * the disk; a full disk is a UserError naming the file, the bytes it needed and the bytes free.
  */
-export function saveCheckpoint(
+export async function saveCheckpoint(
   dir: string, model: GPT, meta: CheckpointMeta, optimizer?: OptimizerState, write: FileWriter = writeFileAtomic,
-): void {
+): Promise<void> {
+  // host copies first (a device backend reads its buffers back; for ref and native these are plain copies)
+  const be = getBackend();
+  const state = new Map<string, NamedTensor>();
+  for (const [name, buf] of optimizer?.stateBuffers() ?? []) state.set(name, { shape: [buf.length], data: await be.read(buf) });
+  const weights = new Map<string, NamedTensor>();
+  for (const [name, t] of model.params) weights.set(name, { shape: t.shape, data: await t.read() });
   mkdirSync(dir, { recursive: true });
   removeDeadTempFiles(dir);
   const f = files(dir, meta.step);
   const plan: { path: string; parts: (Uint8Array | string)[] }[] = [];
   if (optimizer) {
-    const st = new Map<string, NamedTensor>();
-    for (const [name, buf] of optimizer.stateBuffers()) st.set(name, { shape: [buf.length], data: buf });
     const stateMeta = { step: String(optimizer.step), lrMultiplier: String(optimizer.lrMultiplier) };
-    plan.push({ path: f.optim, parts: encodeSafetensors(st, stateMeta) });
+    plan.push({ path: f.optim, parts: encodeSafetensors(state, stateMeta) });
   }
-  const weights = new Map<string, NamedTensor>();
-  for (const [name, t] of model.params) weights.set(name, { shape: t.shape, data: t.data });
   const weightsMeta = { format: 'nanochat-ts', step: String(meta.step), config: JSON.stringify(meta.modelConfig) };
   plan.push({ path: f.model, parts: encodeSafetensors(weights, weightsMeta) });
   plan.push({ path: f.meta, parts: [JSON.stringify(meta, null, 2) + '\n'] });
@@ -160,7 +164,7 @@ export function loadWeights(model: GPT, path: string): void {
     if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
       throw new UserError(`${path}: '${name}' is [${src.shape}] but this model needs [${t.shape}]: the checkpoint is from a different model shape (check --depth / --head-dim / vocab)`);
     }
-    t.data.set(src.data);
+    getBackend().write(t.data, src.data);
   }
 }
 

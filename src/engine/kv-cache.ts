@@ -5,6 +5,7 @@
 // decode steps instead of N prefills.
 
 import type { KVCache } from '../model/gpt.js';
+import { getBackend } from '../tensor/backends.js';
 
 /**
  * Copy row `srcRow` of `src` (its first src.pos positions, every layer's k and v) into every row of
@@ -14,13 +15,17 @@ import type { KVCache } from '../model/gpt.js';
 export function replicateCache(src: KVCache, dst: KVCache, srcRow = 0): void {
   if (src.k.length !== dst.k.length) throw new Error(`replicateCache: ${src.k.length} layers vs ${dst.k.length}`);
   if (src.pos > dst.maxLen) throw new Error(`replicateCache: ${src.pos} positions do not fit a cache of length ${dst.maxLen}`);
+  const be = getBackend();
   for (let layer = 0; layer < src.k.length; layer++) {
     for (const [s, d] of [[src.k[layer], dst.k[layer]], [src.v[layer], dst.v[layer]]]) {
       // one position holds Hkv * D floats; derive it from the buffer sizes so any head layout works
       const perPos = s.length / (src.batch * src.maxLen);
       if (d.length / (dst.batch * dst.maxLen) !== perPos) throw new Error('replicateCache: caches of different head layouts');
       const from = s.subarray(srcRow * src.maxLen * perPos, (srcRow * src.maxLen + src.pos) * perPos);
-      for (let b = 0; b < dst.batch; b++) d.set(from, b * dst.maxLen * perPos);
+      for (let b = 0; b < dst.batch; b++) {
+        const at = b * dst.maxLen * perPos;
+        be.copy(from, d.subarray(at, at + from.length), from.length);
+      }
     }
   }
   dst.pos = src.pos;

@@ -10,7 +10,7 @@ import type { TextTokenizer } from '../tokenizer/types.js';
 import type { EvalTask } from '../tasks/task.js';
 import { shuffledSubset } from '../tasks/subset.js';
 import { renderForCompletion } from '../chat/render.js';
-import { arena, noGrad } from '../tensor/tensor.js';
+import { arena, hostData, noGrad } from '../tensor/tensor.js';
 import { bucketLength } from './buckets.js';
 
 export interface AccuracyResult {
@@ -57,7 +57,7 @@ export function evaluateCategorical(
     const last = noGrad(() => {
       const { logits } = model.forward(ids, B, T);
       logits.checkAlive();
-      return prompts.map((p, b) => logits.data.slice((b * T + p.length - 1) * Vp, (b * T + p.length) * Vp));
+      return prompts.map((p, b) => hostData(logits.data).slice((b * T + p.length - 1) * Vp, (b * T + p.length) * Vp));
     });
     arena.reset();
     convs.forEach((conv, b) => {

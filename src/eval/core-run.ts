@@ -8,7 +8,7 @@
 
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { arena, noGrad } from '../tensor/tensor.js';
+import { arena, hostData, noGrad } from '../tensor/tensor.js';
 import { markdownTable } from '../report/markdown-table.js';
 import { bucketLength } from './buckets.js';
 import { coreScore, evaluateCoreTask, loadCoreTasks, type CoreScore, type CoreTask, type CoreTaskResult, type ScoreOutput, type ScoreRows } from './core-tasks.js';
@@ -39,7 +39,7 @@ export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): Sco
         const l = loss!.toArray();
         // read the logits in place (no copy of the B*T*Vp array): valid until arena.reset() below
         logits.checkAlive();
-        const lg = logits.data;
+        const lg = hostData(logits.data);
         chunk.forEach((r, b) => {
           const n = r.length;
           losses.push(l.slice(b * T, b * T + n));

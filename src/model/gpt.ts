@@ -9,6 +9,7 @@
 // attends over it, batched decoding feeds one token of each of several sequences, each in its own cache.
 
 import { Tensor, activation, arena, noGrad } from '../tensor/tensor.js';
+import type { Buf } from '../tensor/backend.js';
 import * as op from '../tensor/ops.js';
 import { getBackend } from '../tensor/backends.js';
 import { gaussianRng } from '../tensor/random.js';
@@ -51,9 +52,9 @@ export interface BlockWeights {
 }
 
 export interface KVCache {
-  /** per layer: [B, maxLen, Hkv, D] */
-  k: Float32Array[];
-  v: Float32Array[];
+  /** per layer: [B, maxLen, Hkv, D], in the backend's storage */
+  k: Buf[];
+  v: Buf[];
   batch: number;
   maxLen: number;
   /** positions filled so far */
@@ -88,11 +89,12 @@ function cachedAttention(cache: KVCache): KVSource {
   return {
     pos0,
     attend(layer, q, k, v) {
-      const [B, T, H, D] = q.shape, Hkv = k.shape[2], kvRow = Hkv * D;
+      const [B, T, H, D] = q.shape, Hkv = k.shape[2], kvRow = Hkv * D, n = T * kvRow;
+      const be = getBackend();
       for (let b = 0; b < B; b++) {
-        const dst = (b * cache.maxLen + pos0) * kvRow, src = b * T * kvRow;
-        cache.k[layer].set(k.data.subarray(src, src + T * kvRow), dst);
-        cache.v[layer].set(v.data.subarray(src, src + T * kvRow), dst);
+        const dst = (b * cache.maxLen + pos0) * kvRow, src = b * n;
+        be.copy(k.data.subarray(src, src + n), cache.k[layer].subarray(dst, dst + n), n);
+        be.copy(v.data.subarray(src, src + n), cache.v[layer].subarray(dst, dst + n), n);
       }
       const y = activation([B * T, H * D]);
       const lse = arena.alloc(B * H * T);
@@ -116,8 +118,9 @@ function decodeAttention(caches: readonly KVCache[]): KVSource {
     pos0: caches.map((c) => c.pos),
     attend(layer, q, k, v) {
       const [B, , H, D] = q.shape;
-      const y = activation([B, H * D]);
-      rows.forEach((attn, b) => y.data.set(attn.attend(layer, row(q, b), row(k, b), row(v, b)).data, b * H * D));
+      const y = activation([B, H * D]), n = H * D;
+      rows.forEach((attn, b) => getBackend().copy(attn.attend(layer, row(q, b), row(k, b), row(v, b)).data,
+        y.data.subarray(b * n, (b + 1) * n), n));
       return y;
     },
   };
@@ -180,14 +183,14 @@ export class GPT {
   initWeights(seed: number): void {
     const randn = gaussianRng(seed);
     for (const [name, t] of this.params) {
-      const d = t.data;
-      if (name === 'lm_head.weight' || name.endsWith('.c_proj.weight')) d.fill(0);
-      else if (name === 'transformer.wte.weight') for (let i = 0; i < d.length; i++) d[i] = randn();
-      else {
+      const d = new Float32Array(t.size);
+      if (name === 'transformer.wte.weight') for (let i = 0; i < d.length; i++) d[i] = randn();
+      else if (name !== 'lm_head.weight' && !name.endsWith('.c_proj.weight')) {
         const [fanOut, fanIn] = t.shape;
         const std = (1 / Math.sqrt(fanIn)) * Math.min(1, Math.sqrt(fanOut / fanIn));
         for (let i = 0; i < d.length; i++) d[i] = std * randn();
       }
+      getBackend().write(t.data, d);
     }
   }
 
@@ -288,10 +291,10 @@ export class GPT {
   /** A KV cache for `batch` rows of up to maxLen positions. */
   newCache(batch: number, maxLen: number): KVCache {
     const { nLayer, nKvHead } = this.config;
-    const per = batch * maxLen * nKvHead * this.headDim;
+    const per = batch * maxLen * nKvHead * this.headDim, be = getBackend();
     return {
-      k: Array.from({ length: nLayer }, () => new Float32Array(per)),
-      v: Array.from({ length: nLayer }, () => new Float32Array(per)),
+      k: Array.from({ length: nLayer }, () => be.alloc(per)),
+      v: Array.from({ length: nLayer }, () => be.alloc(per)),
       batch, maxLen, pos: 0,
     };
   }
@@ -337,15 +340,24 @@ export class GPT {
 
   /** Logits of each row's last position, [B, Vpad] as a host copy; no graph, and the arena is reset after. */
   private lastLogits(ids: Int32Array, B: number, T: number, kv: KVSource): Float32Array {
-    const result = noGrad(() => {
+    try {
+      return this.lastLogitsTensor(ids, B, T, kv).toArray();
+    } finally {
+      arena.reset();
+    }
+  }
+
+  /** The same as a device tensor of the arena, read by the caller before the next reset. */
+  private lastLogitsTensor(ids: Int32Array, B: number, T: number, kv: KVSource): Tensor {
+    return noGrad(() => {
       const x = this.hidden(ids, B, T, kv);
-      if (T === 1) return this.logits(x).toArray();
+      if (T === 1) return this.logits(x);
       const C = this.config.nEmbd;
       const last = activation([B, C]);
-      for (let b = 0; b < B; b++) last.data.set(x.data.subarray((b * T + T - 1) * C, (b * T + T) * C), b * C);
-      return this.logits(last).toArray();
+      for (let b = 0; b < B; b++) {
+        getBackend().copy(x.data.subarray((b * T + T - 1) * C, (b * T + T) * C), last.data.subarray(b * C, (b + 1) * C), C);
+      }
+      return this.logits(last);
     });
-    arena.reset();
-    return result;
   }
 }

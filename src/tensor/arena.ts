@@ -12,7 +12,8 @@
 // reset() hands every buffer back at once; tensors from before a reset carry an older generation
 // and refuse to be read (Tensor checks), so a stale activation is an error instead of silent garbage.
 
-import type { Buf } from './backend.js';
+import type { Backend, Buf } from './backend.js';
+import { getBackend } from './backends.js';
 
 /** Smallest size class holding n floats: multiples of 2^(floor(log2 n) - 2), at least 16. */
 function sizeClass(n: number): number {
@@ -24,6 +25,8 @@ function sizeClass(n: number): number {
 const KEEP_BYTES = 256 * 2 ** 20;
 
 export class Arena {
+  /** the backend whose storage the buffers are: a switch of backend (tests run each) drops the free lists */
+  private owner: Backend | undefined;
   private free = new Map<number, Buf[]>();
   private used: Buf[] = [];
   private usedBytes = 0;
@@ -36,12 +39,14 @@ export class Arena {
 
   /** A buffer of exactly n floats. Contents are undefined (whatever the last step left) unless zero is true. */
   alloc(n: number, zero = false): Buf {
+    const be = getBackend();
+    if (be !== this.owner) this.switchTo(be);
     const cap = sizeClass(n);
     let big = this.free.get(cap)?.pop();
     if (!big) {
-      big = new Float32Array(cap);
+      big = be.alloc(cap);
       this.bytes += 4 * cap;
-    } else if (zero) big.fill(0, 0, n);
+    } else if (zero) be.fill(big, 0, n);
     this.used.push(big);
     this.usedBytes += 4 * cap;
     return big.subarray(0, n);
@@ -61,8 +66,18 @@ export class Arena {
     if (this.bytes > Math.max(KEEP_BYTES, 2 * this.stepHigh)) this.clear();
   }
 
+  /** Start over on another backend's storage: buffers of the previous one are forgotten, never handed out again. */
+  private switchTo(be: Backend): void {
+    this.clear();
+    this.used.length = 0;
+    this.usedBytes = 0;
+    this.bytes = 0;
+    this.owner = be;
+  }
+
   /** Drop every free buffer (e.g. when switching from training to a differently shaped evaluation). */
   clear(): void {
+    for (const list of this.free.values()) for (const b of list) this.owner?.release(b);
     this.free.clear();
     this.bytes = 0;
     for (const b of this.used) this.bytes += 4 * b.length;

@@ -2,16 +2,25 @@
 //
 // The tensor engine (tensor.ts, ops.ts) owns shapes and autograd; a backend only runs kernels.
 // Backends today: `ref` (plain TypeScript loops, the oracle for tests) and `native` (our C addon,
-// AVX-512/AVX2, all cores). A WebAssembly or GPU backend later implements the same interface;
-// buffers are typed `Buf` so a device backend can substitute its own handle type, and reading values
-// back to the host is always an explicit call (Tensor.toArray), never implicit.
+// AVX-512/AVX2, all cores) keep buffers in host memory as Float32Array; `webgpu` keeps them on the GPU
+// (a DeviceBuf: a length and views, no element access). Kernels on a device are queued and run in
+// order; reading values back to the host is always explicit and asynchronous (`read`), never implicit,
+// and every reduction the model and optimizer need (sums, norms, gradient clipping) stays on the device.
 //
 // Conventions for every kernel:
 // - All sizes are element counts; all buffers are contiguous, row-major, float32 unless typed otherwise.
 // - `accumulate` true means `out += result` (used by backward passes that sum gradients), false `out = result`.
 // - Kernels never allocate output buffers; the caller (the engine's arena) passes them in.
 
-export type Buf = Float32Array;
+/** Storage of a device backend (GPU memory): a length and views of it, never element access from the host. */
+export interface DeviceBuf {
+  readonly length: number;
+  /** elements [begin, end) of the same storage, as Float32Array.subarray */
+  subarray(begin: number, end?: number): DeviceBuf;
+}
+
+/** A backend's float32 buffer: a Float32Array on the CPU backends, a DeviceBuf on a device. */
+export type Buf = Float32Array | DeviceBuf;
 
 /** C[b] = op(A[b]) @ op(B[b])  (+ C[b] when accumulate), for b in [0, batch). */
 export interface MatmulParams {
@@ -78,6 +87,16 @@ export interface Backend {
   /** worker threads the backend computes with (1 for ref) */
   readonly threads: number;
 
+  // ---- storage
+  /** n zeroed floats of this backend's storage (a Float32Array on the CPU backends) */
+  alloc(n: number): Buf;
+  /** Give storage from alloc back (a device frees it now; the CPU backends leave it to the garbage collector). */
+  release(buf: Buf): void;
+  /** dst[0 .. src.length) = src, host values into backend storage, in order with the kernels queued before */
+  write(dst: Buf, src: Float32Array): void;
+  /** A host copy of src, once every kernel queued before it has run. */
+  read(src: Buf): Promise<Float32Array>;
+
   // ---- linear algebra
   matmul(a: Buf, b: Buf, c: Buf, p: MatmulParams): void;
   /** dst[c * rows + r] = src[r * cols + c] */
@@ -94,10 +113,17 @@ export interface Backend {
   scale(x: Buf, alpha: number, out: Buf, n: number, accumulate: boolean): void;
   /** dst += t * (src - dst)   (momentum buffers: lerp toward the gradient) */
   lerp(dst: Buf, src: Buf, t: number, n: number): void;
-  /** sum of elements, accumulated in float64 */
-  sum(x: Buf, n: number): number;
-  /** sum of squares, accumulated in float64 (Frobenius norm squared) */
-  sumSquares(x: Buf, n: number): number;
+  /** out[0] = sum of x[0 .. n), accumulated in float64 on the CPU backends (in f32 pairs on a device) */
+  sum(x: Buf, n: number, out: Buf): void;
+  /** dst = src[0] in every element of dst[0 .. n) (dst += with accumulate): a scalar's gradient, broadcast */
+  broadcast(src: Buf, dst: Buf, n: number, accumulate: boolean): void;
+  /** x /= sqrt(sum x^2) + eps: the Frobenius normalization before Newton-Schulz (Muon) */
+  normalize(x: Buf, n: number, eps: number): void;
+  /**
+   * PyTorch's clip_grad_norm_ over all buffers together: norm[0] = sqrt(sum over buffers of sum g^2); when
+   * maxNorm > 0 and the norm exceeds it, every buffer is scaled by maxNorm / (norm + 1e-6). Fixed summation order.
+   */
+  clipGradNorm(grads: readonly Buf[], sizes: readonly number[], maxNorm: number, norm: Buf): void;
 
   // ---- activations
   /** y = relu(x)^2 */

@@ -7,41 +7,42 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionShape, Backend, Buf, MatmulParams, PeakMeasurement, RopeParams } from './backend.js';
+import type { AttentionShape, Backend, MatmulParams, PeakMeasurement, RopeParams } from './backend.js';
+import { HostBackend, type HostBuf } from './host-backend.js';
 
 /** The raw addon exports (native/binding.c). */
 export interface NativeAddon {
-  matmul(a: Buf, b: Buf, c: Buf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  matmul(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
   /** matmul with A and B rounded to bf16 when packed (native/gemm_bf16.c); throws unless bf16() */
-  matmulBf16(a: Buf, b: Buf, c: Buf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  matmulBf16(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
   /** whether matmulBf16 runs now: the CPU has AVX512_BF16 and the avx512 table is in use */
   bf16(): boolean;
-  transpose(src: Buf, dst: Buf, rows: number, cols: number): void;
-  fill(dst: Buf, value: number, n: number): void;
-  copy(src: Buf, dst: Buf, n: number): void;
-  add(a: Buf, b: Buf, out: Buf, n: number, acc: boolean): void;
-  mul(a: Buf, b: Buf, out: Buf, n: number, acc: boolean): void;
-  scale(x: Buf, alpha: number, out: Buf, n: number, acc: boolean): void;
-  lerp(dst: Buf, src: Buf, t: number, n: number): void;
-  sum(x: Buf, n: number): number;
-  sumSquares(x: Buf, n: number): number;
-  relu2Fwd(x: Buf, y: Buf, n: number): void;
-  relu2Bwd(dy: Buf, x: Buf, dx: Buf, n: number, acc: boolean): void;
-  softcapFwd(x: Buf, y: Buf, n: number, cap: number): void;
-  softcapBwd(dy: Buf, y: Buf, dx: Buf, n: number, cap: number, acc: boolean): void;
-  rmsFwd(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void;
-  rmsBwd(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, acc: boolean): void;
-  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, acc: boolean): void;
-  attFwd(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, B: number, Tq: number, Tk: number, H: number, Hkv: number, D: number, scale: number, kvStride: number): void;
-  attBwd(dout: Buf, q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dq: Buf, dk: Buf, dv: Buf, B: number, Tq: number, Tk: number, H: number, Hkv: number, D: number, scale: number, kvStride: number): void;
-  embFwd(table: Buf, ids: Int32Array, out: Buf, n: number, dim: number): void;
-  embBwd(dout: Buf, ids: Int32Array, dtable: Buf, n: number, dim: number): void;
-  ceFwd(logits: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number): void;
-  ceBwd(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void;
-  scceFwd(raw: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number, cap: number): void;
+  transpose(src: HostBuf, dst: HostBuf, rows: number, cols: number): void;
+  fill(dst: HostBuf, value: number, n: number): void;
+  copy(src: HostBuf, dst: HostBuf, n: number): void;
+  add(a: HostBuf, b: HostBuf, out: HostBuf, n: number, acc: boolean): void;
+  mul(a: HostBuf, b: HostBuf, out: HostBuf, n: number, acc: boolean): void;
+  scale(x: HostBuf, alpha: number, out: HostBuf, n: number, acc: boolean): void;
+  lerp(dst: HostBuf, src: HostBuf, t: number, n: number): void;
+  sum(x: HostBuf, n: number): number;
+  sumSquares(x: HostBuf, n: number): number;
+  relu2Fwd(x: HostBuf, y: HostBuf, n: number): void;
+  relu2Bwd(dy: HostBuf, x: HostBuf, dx: HostBuf, n: number, acc: boolean): void;
+  softcapFwd(x: HostBuf, y: HostBuf, n: number, cap: number): void;
+  softcapBwd(dy: HostBuf, y: HostBuf, dx: HostBuf, n: number, cap: number, acc: boolean): void;
+  rmsFwd(x: HostBuf, y: HostBuf, rstd: HostBuf, rows: number, dim: number, eps: number): void;
+  rmsBwd(dy: HostBuf, y: HostBuf, rstd: HostBuf, dx: HostBuf, rows: number, dim: number, acc: boolean): void;
+  rope(src: HostBuf, dst: HostBuf, cos: HostBuf, sin: HostBuf, B: number, T: number, H: number, D: number, pos0: number, inverse: boolean, acc: boolean): void;
+  attFwd(q: HostBuf, k: HostBuf, v: HostBuf, out: HostBuf, lse: HostBuf, B: number, Tq: number, Tk: number, H: number, Hkv: number, D: number, scale: number, kvStride: number): void;
+  attBwd(dout: HostBuf, q: HostBuf, k: HostBuf, v: HostBuf, out: HostBuf, lse: HostBuf, dq: HostBuf, dk: HostBuf, dv: HostBuf, B: number, Tq: number, Tk: number, H: number, Hkv: number, D: number, scale: number, kvStride: number): void;
+  embFwd(table: HostBuf, ids: Int32Array, out: HostBuf, n: number, dim: number): void;
+  embBwd(dout: HostBuf, ids: Int32Array, dtable: HostBuf, n: number, dim: number): void;
+  ceFwd(logits: HostBuf, targets: Int32Array, losses: HostBuf, lse: HostBuf, rows: number, V: number, stride: number): void;
+  ceBwd(logits: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, dlogits: HostBuf, rows: number, V: number, stride: number): void;
+  scceFwd(raw: HostBuf, targets: Int32Array, losses: HostBuf, lse: HostBuf, rows: number, V: number, stride: number, cap: number): void;
   scceBwd(
-    raw: Buf, targets: Int32Array, lse: Buf, dloss: Buf, draw: Buf, rows: number, V: number, stride: number, cap: number): void;
-  adamw(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
+    raw: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, draw: HostBuf, rows: number, V: number, stride: number, cap: number): void;
+  adamw(param: HostBuf, grad: HostBuf, m: HostBuf, v: HostBuf, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   threads(): number;
   peakFlops(threads: number, reps: number): PeakMeasurement;
   isa(): string;
@@ -76,10 +77,11 @@ function loadAddon(): { addon: NativeAddon } | { error: string } {
   return cached;
 }
 
-export class NativeBackend implements Backend {
+export class NativeBackend extends HostBackend implements Backend {
   readonly name = 'native';
   readonly threads: number;
   constructor(readonly addon: NativeAddon) {
+    super();
     this.threads = addon.threads();
   }
 
@@ -99,7 +101,7 @@ export class NativeBackend implements Backend {
     return this.isa === 'avx512' ? 'this CPU has no AVX512_BF16' : `the ${this.isa} kernels are in use (NANOCHAT_ISA, or a CPU without AVX-512)`;
   }
 
-  matmul(a: Buf, b: Buf, c: Buf, p: MatmulParams): void {
+  matmul(a: HostBuf, b: HostBuf, c: HostBuf, p: MatmulParams): void {
     const { batch, M, N, K } = p;
     if (p.bf16) {
       this.addon.matmulBf16(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
@@ -107,55 +109,55 @@ export class NativeBackend implements Backend {
     }
     this.addon.matmul(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
   }
-  transpose(src: Buf, dst: Buf, rows: number, cols: number): void { this.addon.transpose(src, dst, rows, cols); }
-  fill(dst: Buf, value: number, n: number): void {
+  transpose(src: HostBuf, dst: HostBuf, rows: number, cols: number): void { this.addon.transpose(src, dst, rows, cols); }
+  fill(dst: HostBuf, value: number, n: number): void {
     if (n < 4096) dst.fill(value, 0, n); // a JS fill beats the call overhead for small n
     else this.addon.fill(dst, value, n);
   }
-  copy(src: Buf, dst: Buf, n: number): void {
+  copy(src: HostBuf, dst: HostBuf, n: number): void {
     if (n < 4096) dst.set(src.subarray(0, n));
     else this.addon.copy(src, dst, n);
   }
-  add(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void { this.addon.add(a, b, out, n, accumulate); }
-  mul(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void { this.addon.mul(a, b, out, n, accumulate); }
-  scale(x: Buf, alpha: number, out: Buf, n: number, accumulate: boolean): void { this.addon.scale(x, alpha, out, n, accumulate); }
-  lerp(dst: Buf, src: Buf, t: number, n: number): void { this.addon.lerp(dst, src, t, n); }
-  sum(x: Buf, n: number): number { return this.addon.sum(x, n); }
-  sumSquares(x: Buf, n: number): number { return this.addon.sumSquares(x, n); }
-  reluSquaredForward(x: Buf, y: Buf, n: number): void { this.addon.relu2Fwd(x, y, n); }
-  reluSquaredBackward(dy: Buf, x: Buf, dx: Buf, n: number, accumulate: boolean): void { this.addon.relu2Bwd(dy, x, dx, n, accumulate); }
-  softcapForward(x: Buf, y: Buf, n: number, cap: number): void { this.addon.softcapFwd(x, y, n, cap); }
-  softcapBackward(dy: Buf, y: Buf, dx: Buf, n: number, cap: number, accumulate: boolean): void { this.addon.softcapBwd(dy, y, dx, n, cap, accumulate); }
-  rmsnormForward(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void { this.addon.rmsFwd(x, y, rstd, rows, dim, eps); }
-  rmsnormBackward(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, accumulate: boolean): void { this.addon.rmsBwd(dy, y, rstd, dx, rows, dim, accumulate); }
-  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, p: RopeParams): void {
+  add(a: HostBuf, b: HostBuf, out: HostBuf, n: number, accumulate: boolean): void { this.addon.add(a, b, out, n, accumulate); }
+  mul(a: HostBuf, b: HostBuf, out: HostBuf, n: number, accumulate: boolean): void { this.addon.mul(a, b, out, n, accumulate); }
+  scale(x: HostBuf, alpha: number, out: HostBuf, n: number, accumulate: boolean): void { this.addon.scale(x, alpha, out, n, accumulate); }
+  lerp(dst: HostBuf, src: HostBuf, t: number, n: number): void { this.addon.lerp(dst, src, t, n); }
+  hostSum(x: HostBuf, n: number): number { return this.addon.sum(x, n); }
+  hostSumSquares(x: HostBuf, n: number): number { return this.addon.sumSquares(x, n); }
+  reluSquaredForward(x: HostBuf, y: HostBuf, n: number): void { this.addon.relu2Fwd(x, y, n); }
+  reluSquaredBackward(dy: HostBuf, x: HostBuf, dx: HostBuf, n: number, accumulate: boolean): void { this.addon.relu2Bwd(dy, x, dx, n, accumulate); }
+  softcapForward(x: HostBuf, y: HostBuf, n: number, cap: number): void { this.addon.softcapFwd(x, y, n, cap); }
+  softcapBackward(dy: HostBuf, y: HostBuf, dx: HostBuf, n: number, cap: number, accumulate: boolean): void { this.addon.softcapBwd(dy, y, dx, n, cap, accumulate); }
+  rmsnormForward(x: HostBuf, y: HostBuf, rstd: HostBuf, rows: number, dim: number, eps: number): void { this.addon.rmsFwd(x, y, rstd, rows, dim, eps); }
+  rmsnormBackward(dy: HostBuf, y: HostBuf, rstd: HostBuf, dx: HostBuf, rows: number, dim: number, accumulate: boolean): void { this.addon.rmsBwd(dy, y, rstd, dx, rows, dim, accumulate); }
+  rope(src: HostBuf, dst: HostBuf, cos: HostBuf, sin: HostBuf, p: RopeParams): void {
     this.addon.rope(src, dst, cos, sin, p.B, p.T, p.H, p.D, p.pos0, p.inverse, p.accumulate);
   }
-  attentionForward(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, s: AttentionShape): void {
+  attentionForward(q: HostBuf, k: HostBuf, v: HostBuf, out: HostBuf, lse: HostBuf, s: AttentionShape): void {
     this.addon.attFwd(q, k, v, out, lse, s.B, s.Tq, s.Tk, s.H, s.Hkv, s.D, s.scale, s.kvBatchStride ?? s.Tk * s.Hkv * s.D);
   }
-  attentionBackward(dout: Buf, q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dq: Buf, dk: Buf, dv: Buf, s: AttentionShape): void {
+  attentionBackward(dout: HostBuf, q: HostBuf, k: HostBuf, v: HostBuf, out: HostBuf, lse: HostBuf, dq: HostBuf, dk: HostBuf, dv: HostBuf, s: AttentionShape): void {
     this.addon.attBwd(dout, q, k, v, out, lse, dq, dk, dv, s.B, s.Tq, s.Tk, s.H, s.Hkv, s.D, s.scale, s.kvBatchStride ?? s.Tk * s.Hkv * s.D);
   }
-  embeddingForward(table: Buf, ids: Int32Array, out: Buf, n: number, dim: number): void { this.addon.embFwd(table, ids, out, n, dim); }
-  embeddingBackward(dout: Buf, ids: Int32Array, dtable: Buf, n: number, dim: number): void { this.addon.embBwd(dout, ids, dtable, n, dim); }
-  crossEntropyForward(logits: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number): void {
+  embeddingForward(table: HostBuf, ids: Int32Array, out: HostBuf, n: number, dim: number): void { this.addon.embFwd(table, ids, out, n, dim); }
+  embeddingBackward(dout: HostBuf, ids: Int32Array, dtable: HostBuf, n: number, dim: number): void { this.addon.embBwd(dout, ids, dtable, n, dim); }
+  crossEntropyForward(logits: HostBuf, targets: Int32Array, losses: HostBuf, lse: HostBuf, rows: number, V: number, stride: number): void {
     this.addon.ceFwd(logits, targets, losses, lse, rows, V, stride);
   }
-  crossEntropyBackward(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void {
+  crossEntropyBackward(logits: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, dlogits: HostBuf, rows: number, V: number, stride: number): void {
     this.addon.ceBwd(logits, targets, lse, dloss, dlogits, rows, V, stride);
   }
   softcapCrossEntropyForward(
-    raw: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number, cap: number,
+    raw: HostBuf, targets: Int32Array, losses: HostBuf, lse: HostBuf, rows: number, V: number, stride: number, cap: number,
   ): void {
     this.addon.scceFwd(raw, targets, losses, lse, rows, V, stride, cap);
   }
   softcapCrossEntropyBackward(
-    raw: Buf, targets: Int32Array, lse: Buf, dloss: Buf, draw: Buf, rows: number, V: number, stride: number, cap: number,
+    raw: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, draw: HostBuf, rows: number, V: number, stride: number, cap: number,
   ): void {
     this.addon.scceBwd(raw, targets, lse, dloss, draw, rows, V, stride, cap);
   }
-  adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void {
+  adamwStep(param: HostBuf, grad: HostBuf, m: HostBuf, v: HostBuf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void {
     this.addon.adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step);
   }
 }

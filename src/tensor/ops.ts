@@ -3,7 +3,7 @@
 //
 // Notation in comments: dX is the gradient of the final scalar loss with respect to X.
 
-import type { AttentionShape } from './backend.js';
+import type { AttentionShape, Buf } from './backend.js';
 import { getBackend } from './backends.js';
 import { matmulPrecision } from './precision.js';
 import { Tensor, activation, arena, gradSlot, gradSlotZeroed, numel, record } from './tensor.js';
@@ -164,13 +164,11 @@ export function softcap(x: Tensor, cap: number): Tensor {
 /** Sum of all elements, a scalar.  dx = dout (broadcast). */
 export function sum(x: Tensor): Tensor {
   const out = activation([1]);
-  out.data[0] = be().sum(x.data, x.size);
+  be().sum(x.data, x.size, out.data);
   return record(out, [x], () => {
     if (!x.requiresGrad) return;
     const g = gradSlot(x);
-    const gs = arena.alloc(x.size);
-    be().fill(gs, out.grad![0], x.size);
-    be().scale(gs, 1, g.buf, x.size, g.accumulate);
+    be().broadcast(out.grad!, g.buf, x.size, g.accumulate);
   });
 }
 
@@ -208,9 +206,9 @@ export function rope(x: Tensor, cos: Float32Array, sin: Float32Array, pos0: numb
   }
   const end = (typeof pos0 === 'number' ? pos0 : Math.max(...pos0)) + T;
   if (cos.length < end * (D / 2)) throw new Error(`rope: tables cover ${cos.length / (D / 2)} positions, need ${end}`);
-  const rotate = (src: Float32Array, dst: Float32Array, inverse: boolean, accumulate: boolean): void => {
+  const rotate = (src: Buf, dst: Buf, inverse: boolean, accumulate: boolean): void => {
     if (typeof pos0 === 'number') return be().rope(src, dst, cos, sin, { B, T, H, D, pos0, inverse, accumulate });
-    const n = T * H * D, row = (buf: Float32Array, b: number) => buf.subarray(b * n, (b + 1) * n);
+    const n = T * H * D, row = (buf: Buf, b: number) => buf.subarray(b * n, (b + 1) * n);
     pos0.forEach((start, b) => be().rope(row(src, b), row(dst, b), cos, sin,
       { B: 1, T, H, D, pos0: start, inverse, accumulate }));
   };

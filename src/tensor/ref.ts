@@ -1,14 +1,15 @@
 // The `ref` backend: every kernel as a plain TypeScript loop. It is the oracle the native kernels are
 // tested against, and the fallback when the addon is not built. Clarity over speed (about 3 GFLOP/s).
 
-import type { AttentionShape, Backend, Buf, MatmulParams, RopeParams } from './backend.js';
+import type { AttentionShape, Backend, MatmulParams, RopeParams } from './backend.js';
+import { HostBackend, type HostBuf } from './host-backend.js';
 import { roundArrayToBf16 } from './bf16.js';
 
-export class RefBackend implements Backend {
+export class RefBackend extends HostBackend implements Backend {
   readonly name = 'ref';
   readonly threads = 1;
 
-  matmul(a: Buf, b: Buf, c: Buf, p: MatmulParams): void {
+  matmul(a: HostBuf, b: HostBuf, c: HostBuf, p: MatmulParams): void {
     const { batch, M, N, K, transA, transB, accumulate } = p;
     const sA = p.strideA ?? M * K, sB = p.strideB ?? K * N, sC = p.strideC ?? M * N;
     if (p.bf16) { a = roundArrayToBf16(a); b = roundArrayToBf16(b); } // emulated bf16: rounded inputs, f64 sums
@@ -30,52 +31,52 @@ export class RefBackend implements Backend {
     }
   }
 
-  transpose(src: Buf, dst: Buf, rows: number, cols: number): void {
+  transpose(src: HostBuf, dst: HostBuf, rows: number, cols: number): void {
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
   }
 
-  fill(dst: Buf, value: number, n: number): void { dst.fill(value, 0, n); }
-  copy(src: Buf, dst: Buf, n: number): void { dst.set(src.subarray(0, n)); }
+  fill(dst: HostBuf, value: number, n: number): void { dst.fill(value, 0, n); }
+  copy(src: HostBuf, dst: HostBuf, n: number): void { dst.set(src.subarray(0, n)); }
 
-  add(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void {
+  add(a: HostBuf, b: HostBuf, out: HostBuf, n: number, accumulate: boolean): void {
     if (accumulate) for (let i = 0; i < n; i++) out[i] += a[i] + b[i];
     else for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
   }
-  mul(a: Buf, b: Buf, out: Buf, n: number, accumulate: boolean): void {
+  mul(a: HostBuf, b: HostBuf, out: HostBuf, n: number, accumulate: boolean): void {
     if (accumulate) for (let i = 0; i < n; i++) out[i] += a[i] * b[i];
     else for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
   }
-  scale(x: Buf, alpha: number, out: Buf, n: number, accumulate: boolean): void {
+  scale(x: HostBuf, alpha: number, out: HostBuf, n: number, accumulate: boolean): void {
     if (accumulate) for (let i = 0; i < n; i++) out[i] += alpha * x[i];
     else for (let i = 0; i < n; i++) out[i] = alpha * x[i];
   }
-  lerp(dst: Buf, src: Buf, t: number, n: number): void {
+  lerp(dst: HostBuf, src: HostBuf, t: number, n: number): void {
     for (let i = 0; i < n; i++) dst[i] += t * (src[i] - dst[i]);
   }
-  sum(x: Buf, n: number): number {
+  hostSum(x: HostBuf, n: number): number {
     let s = 0;
     for (let i = 0; i < n; i++) s += x[i];
     return s;
   }
-  sumSquares(x: Buf, n: number): number {
+  hostSumSquares(x: HostBuf, n: number): number {
     let s = 0;
     for (let i = 0; i < n; i++) s += x[i] * x[i];
     return s;
   }
 
-  reluSquaredForward(x: Buf, y: Buf, n: number): void {
+  reluSquaredForward(x: HostBuf, y: HostBuf, n: number): void {
     for (let i = 0; i < n; i++) { const r = x[i] > 0 ? x[i] : 0; y[i] = r * r; }
   }
-  reluSquaredBackward(dy: Buf, x: Buf, dx: Buf, n: number, accumulate: boolean): void {
+  reluSquaredBackward(dy: HostBuf, x: HostBuf, dx: HostBuf, n: number, accumulate: boolean): void {
     for (let i = 0; i < n; i++) {
       const g = x[i] > 0 ? 2 * x[i] * dy[i] : 0;
       dx[i] = accumulate ? dx[i] + g : g;
     }
   }
-  softcapForward(x: Buf, y: Buf, n: number, cap: number): void {
+  softcapForward(x: HostBuf, y: HostBuf, n: number, cap: number): void {
     for (let i = 0; i < n; i++) y[i] = cap * Math.tanh(x[i] / cap);
   }
-  softcapBackward(dy: Buf, y: Buf, dx: Buf, n: number, cap: number, accumulate: boolean): void {
+  softcapBackward(dy: HostBuf, y: HostBuf, dx: HostBuf, n: number, cap: number, accumulate: boolean): void {
     for (let i = 0; i < n; i++) {
       const t = y[i] / cap;
       const g = dy[i] * (1 - t * t);
@@ -83,7 +84,7 @@ export class RefBackend implements Backend {
     }
   }
 
-  rmsnormForward(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void {
+  rmsnormForward(x: HostBuf, y: HostBuf, rstd: HostBuf, rows: number, dim: number, eps: number): void {
     for (let r = 0; r < rows; r++) {
       const o = r * dim;
       let ss = 0;
@@ -93,7 +94,7 @@ export class RefBackend implements Backend {
       for (let i = 0; i < dim; i++) y[o + i] = x[o + i] * s;
     }
   }
-  rmsnormBackward(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, accumulate: boolean): void {
+  rmsnormBackward(dy: HostBuf, y: HostBuf, rstd: HostBuf, dx: HostBuf, rows: number, dim: number, accumulate: boolean): void {
     // y = x * s with s = (mean(x^2) + eps)^-1/2  =>  dx = s * (dy - y * mean(dy * y))
     for (let r = 0; r < rows; r++) {
       const o = r * dim;
@@ -107,7 +108,7 @@ export class RefBackend implements Backend {
     }
   }
 
-  rope(src: Buf, dst: Buf, cos: Buf, sin: Buf, p: RopeParams): void {
+  rope(src: HostBuf, dst: HostBuf, cos: HostBuf, sin: HostBuf, p: RopeParams): void {
     const { B, T, H, D, pos0, inverse, accumulate } = p;
     const half = D / 2;
     const sgn = inverse ? -1 : 1;
@@ -126,7 +127,7 @@ export class RefBackend implements Backend {
     }
   }
 
-  attentionForward(q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, s: AttentionShape): void {
+  attentionForward(q: HostBuf, k: HostBuf, v: HostBuf, out: HostBuf, lse: HostBuf, s: AttentionShape): void {
     const { B, Tq, Tk, H, Hkv, D, scale } = s;
     const kvStride = s.kvBatchStride ?? Tk * Hkv * D;
     const group = H / Hkv, off = Tk - Tq;
@@ -156,7 +157,7 @@ export class RefBackend implements Backend {
     }
   }
 
-  attentionBackward(dout: Buf, q: Buf, k: Buf, v: Buf, out: Buf, lse: Buf, dq: Buf, dk: Buf, dv: Buf, s: AttentionShape): void {
+  attentionBackward(dout: HostBuf, q: HostBuf, k: HostBuf, v: HostBuf, out: HostBuf, lse: HostBuf, dq: HostBuf, dk: HostBuf, dv: HostBuf, s: AttentionShape): void {
     // P = softmax(S), S = scale q k^T.  dV += P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(dO * O));
     // dQ += scale dS K;  dK += scale dS^T Q.
     const { B, Tq, Tk, H, Hkv, D, scale } = s;
@@ -185,17 +186,17 @@ export class RefBackend implements Backend {
     }
   }
 
-  embeddingForward(table: Buf, ids: Int32Array, out: Buf, n: number, dim: number): void {
+  embeddingForward(table: HostBuf, ids: Int32Array, out: HostBuf, n: number, dim: number): void {
     for (let i = 0; i < n; i++) out.set(table.subarray(ids[i] * dim, ids[i] * dim + dim), i * dim);
   }
-  embeddingBackward(dout: Buf, ids: Int32Array, dtable: Buf, n: number, dim: number): void {
+  embeddingBackward(dout: HostBuf, ids: Int32Array, dtable: HostBuf, n: number, dim: number): void {
     for (let i = 0; i < n; i++) {
       const o = ids[i] * dim;
       for (let e = 0; e < dim; e++) dtable[o + e] += dout[i * dim + e];
     }
   }
 
-  crossEntropyForward(logits: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number): void {
+  crossEntropyForward(logits: HostBuf, targets: Int32Array, losses: HostBuf, lse: HostBuf, rows: number, V: number, stride: number): void {
     for (let r = 0; r < rows; r++) {
       const o = r * stride;
       let mx = -Infinity;
@@ -208,7 +209,7 @@ export class RefBackend implements Backend {
       losses[r] = t === -1 ? 0 : l - logits[o + t];
     }
   }
-  crossEntropyBackward(logits: Buf, targets: Int32Array, lse: Buf, dloss: Buf, dlogits: Buf, rows: number, V: number, stride: number): void {
+  crossEntropyBackward(logits: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, dlogits: HostBuf, rows: number, V: number, stride: number): void {
     for (let r = 0; r < rows; r++) {
       const o = r * stride, t = targets[r];
       if (t === -1) { dlogits.fill(0, o, o + stride); continue; }
@@ -221,7 +222,7 @@ export class RefBackend implements Backend {
   // c = cap tanh(z / cap); the max is taken on the raw row (tanh is increasing) and capped once.
   // d/dz [cap tanh(z / cap)] = 1 - tanh^2(z / cap), so draw = dloss (softmax(c) - onehot) (1 - tanh^2).
   softcapCrossEntropyForward(
-    raw: Buf, targets: Int32Array, losses: Buf, lse: Buf, rows: number, V: number, stride: number, cap: number,
+    raw: HostBuf, targets: Int32Array, losses: HostBuf, lse: HostBuf, rows: number, V: number, stride: number, cap: number,
   ): void {
     for (let r = 0; r < rows; r++) {
       const o = r * stride;
@@ -237,7 +238,7 @@ export class RefBackend implements Backend {
     }
   }
   softcapCrossEntropyBackward(
-    raw: Buf, targets: Int32Array, lse: Buf, dloss: Buf, draw: Buf, rows: number, V: number, stride: number, cap: number,
+    raw: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, draw: HostBuf, rows: number, V: number, stride: number, cap: number,
   ): void {
     for (let r = 0; r < rows; r++) {
       const o = r * stride, t = targets[r];
@@ -251,7 +252,7 @@ export class RefBackend implements Backend {
     }
   }
 
-  adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void {
+  adamwStep(param: HostBuf, grad: HostBuf, m: HostBuf, v: HostBuf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void {
     const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
     for (let i = 0; i < n; i++) {
       const g = grad[i];

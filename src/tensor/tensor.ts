@@ -5,8 +5,9 @@
 // the backend and registers a closure that pushes the output's gradient into its inputs' gradients.
 //
 // Storage: parameters own their buffers (and a persistent gradient buffer); activations and their
-// gradients come from the arena and live for one step. Reading values back to the host is explicit
-// (toArray, item), so a device backend can keep storage elsewhere.
+// gradients come from the arena and live for one step. Storage belongs to the backend (host memory for
+// ref and native, GPU memory for webgpu); reading values back to the host is explicit: `await read()` on
+// every backend, or the synchronous toArray/item where storage is host memory.
 
 import type { Buf } from './backend.js';
 import { Arena } from './arena.js';
@@ -54,23 +55,23 @@ export class Tensor {
     return numel(this.shape);
   }
 
-  /** A new tensor with owned (non-arena) zeroed storage. */
+  /** A new tensor with owned (non-arena) zeroed storage of the current backend. */
   static zeros(shape: readonly number[], requiresGrad = false): Tensor {
-    return new Tensor(shape, new Float32Array(numel(shape)), requiresGrad);
+    return new Tensor(shape, getBackend().alloc(numel(shape)), requiresGrad);
   }
 
   /** A new tensor owning a copy of values. */
   static from(values: ArrayLike<number>, shape: readonly number[], requiresGrad = false): Tensor {
     const t = Tensor.zeros(shape, requiresGrad);
     if (values.length !== t.size) throw new Error(`Tensor.from: ${values.length} values for shape [${shape}] (${t.size})`);
-    t.data.set(values);
+    getBackend().write(t.data, values instanceof Float32Array ? values : Float32Array.from(values));
     return t;
   }
 
   /** A parameter: owned storage, requires grad, a persistent gradient buffer zeroed by zeroGrad(). */
   static parameter(shape: readonly number[]): Tensor {
     const t = Tensor.zeros(shape, true);
-    t.grad = new Float32Array(t.size);
+    t.grad = getBackend().alloc(t.size);
     return t;
   }
 
@@ -81,16 +82,23 @@ export class Tensor {
     }
   }
 
-  /** Copy the values back to the host. */
-  toArray(): Float32Array {
+  /** A host copy of the values, on every backend (a device copies them back once the queued kernels ran). */
+  read(): Promise<Float32Array> {
     this.checkAlive();
-    return this.data.slice(0, this.size);
+    return getBackend().read(this.data.subarray(0, this.size));
   }
 
+  /** A host copy of the values, where storage is host memory (ref, native); on a device use `await read()`. */
+  toArray(): Float32Array {
+    this.checkAlive();
+    return hostData(this.data).slice(0, this.size);
+  }
+
+  /** The single value, where storage is host memory; on a device use `(await read())[0]`. */
   item(): number {
     if (this.size !== 1) throw new Error(`item() needs a single element, shape is [${this.shape}]`);
     this.checkAlive();
-    return this.data[0];
+    return hostData(this.data)[0];
   }
 
   zeroGrad(): void {
@@ -118,8 +126,12 @@ export class Tensor {
     }
     const g = gradSlot(this);
     if (seed) getBackend().copy(seed, g.buf, this.size);
-    else if (g.accumulate) g.buf[0] += 1;
-    else g.buf[0] = 1;
+    else if (!g.accumulate) getBackend().fill(g.buf, 1, 1);
+    else {
+      const one = arena.alloc(1);
+      getBackend().fill(one, 1, 1);
+      getBackend().add(one, g.buf, g.buf, 1, false);
+    }
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
       if (t.backwardFn && t.grad) t.backwardFn();
@@ -142,6 +154,15 @@ export function gradSlotZeroed(t: Tensor): Buf {
   if (t.grad) return t.grad;
   t.grad = arena.alloc(t.size, true);
   return t.grad;
+}
+
+/**
+ * The Float32Array behind a buffer of a host backend (ref, native). Code that indexes values on the host calls
+ * this; on a device backend it throws, since the values must be read back first (`await tensor.read()`).
+ */
+export function hostData(buf: Buf): Float32Array {
+  if (buf instanceof Float32Array) return buf;
+  throw new Error(`this step needs the values on the host, but the '${getBackend().name}' backend keeps them on its device: read them first with await tensor.read()`);
 }
 
 /** An activation tensor from the arena. */

@@ -30,8 +30,8 @@ export class Optimizer {
   step = 0;
   lrMultiplier = 1;
   /** per-parameter state buffers by parameter name: AdamW 'm' and 'v', Muon 'momentum' */
-  readonly state = new Map<string, Record<string, Float32Array>>();
-  private scratch = new Map<string, Float32Array>();
+  readonly state = new Map<string, Record<string, Buf>>();
+  private scratch = new Map<string, Buf>();
 
   constructor(readonly groups: ParamGroup[]) {
     for (const g of groups) for (const { name, tensor } of g.params) {
@@ -39,8 +39,8 @@ export class Optimizer {
       if (!tensor.grad) throw new Error(`optimizer: '${name}' has no gradient buffer (make it with Tensor.parameter)`);
       if (g.kind === 'muon' && tensor.shape.length !== 2) throw new Error(`optimizer: Muon needs 2-D matrices, '${name}' is [${tensor.shape}]`);
       this.state.set(name, g.kind === 'adamw'
-        ? { m: new Float32Array(tensor.size), v: new Float32Array(tensor.size) }
-        : { momentum: new Float32Array(tensor.size) });
+        ? { m: getBackend().alloc(tensor.size), v: getBackend().alloc(tensor.size) }
+        : { momentum: getBackend().alloc(tensor.size) });
     }
   }
 
@@ -96,7 +96,7 @@ export class Optimizer {
     let X = this.buffer(`X:${r}x${c}`, n);
     if (tall) be.transpose(G, X, rows, cols);
     else be.copy(G, X, n);
-    be.scale(X, 1 / (Math.sqrt(be.sumSquares(X, n)) + 1e-7), X, n, false);
+    be.normalize(X, n, 1e-7);
     const A = this.buffer(`A:${r}`, r * r), B = this.buffer(`B:${r}`, r * r);
     let Xn = this.buffer(`Xn:${r}x${c}`, n);
     const [a, b, cc] = NS_COEFFS;
@@ -115,15 +115,15 @@ export class Optimizer {
     return out;
   }
 
-  private buffer(key: string, n: number): Float32Array {
+  private buffer(key: string, n: number): Buf {
     let b = this.scratch.get(key);
-    if (!b) this.scratch.set(key, (b = new Float32Array(n)));
+    if (!b) this.scratch.set(key, (b = getBackend().alloc(n)));
     return b;
   }
 
-  /** Named state buffers for a checkpoint: `<param>.<slot>`. */
-  stateBuffers(): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
+  /** Named state buffers for a checkpoint: `<param>.<slot>`, in the backend's storage. */
+  stateBuffers(): Map<string, Buf> {
+    const out = new Map<string, Buf>();
     for (const [name, slots] of this.state) for (const [slot, buf] of Object.entries(slots)) out.set(`${name}.${slot}`, buf);
     return out;
   }
@@ -134,7 +134,7 @@ export class Optimizer {
       const src = bufs.get(`${name}.${slot}`);
       if (!src) throw new Error(`optimizer state has no '${name}.${slot}'`);
       if (src.length !== buf.length) throw new Error(`optimizer state '${name}.${slot}' has ${src.length} values, expected ${buf.length}`);
-      buf.set(src);
+      getBackend().write(buf, src);
     }
     this.step = step;
   }

@@ -9,6 +9,7 @@ import type { GPT } from '../model/gpt.js';
 import { mul, scale, sum } from '../tensor/ops.js';
 import { Tensor, arena } from '../tensor/tensor.js';
 import { getBackend } from '../tensor/backends.js';
+import type { Buf } from '../tensor/backend.js';
 import { UserError } from '../common/errors.js';
 import { formatDuration } from '../common/progress.js';
 import type { Optimizer } from './optimizer.js';
@@ -99,16 +100,11 @@ function writeLossCurve(dir: string, title: string, records: MetricRecord[]): vo
  * maxNorm, and with maxNorm 0, nothing changes. Returns the norm before clipping, the one logged. The sums
  * run in a fixed order, so the same gradients give the same bits (resume stays exact).
  */
-export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number): number {
+export async function clipGradNorm(grads: readonly Buf[], maxNorm: number): Promise<number> {
   const be = getBackend();
-  let squares = 0;
-  for (const g of grads) squares += be.sumSquares(g, g.length);
-  const norm = Math.sqrt(squares);
-  if (maxNorm > 0 && norm > maxNorm) {
-    const coef = maxNorm / (norm + 1e-6);
-    for (const g of grads) be.scale(g, coef, g, g.length, false);
-  }
-  return norm;
+  const norm = arena.alloc(1);
+  be.clipGradNorm(grads, grads.map((g) => g.length), maxNorm, norm);
+  return (await be.read(norm))[0];
 }
 
 export async function train(spec: TrainSpec): Promise<TrainResult> {
@@ -133,12 +129,12 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     spec.log(`step ${step}: ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' | ')}`);
     writeLossCurve(dir, `${spec.meta(step).stage} training`, records);
   };
-  const save = (step: number) => {
+  const save = async (step: number) => {
     const meta = spec.meta(step);
     meta.step = step;
     meta.loaderState = spec.loaderState();
     meta.metrics = { loss: lastLoss, ...(evals.length ? evals[evals.length - 1] : {}) };
-    saveCheckpoint(dir, model, meta, optimizer);
+    await saveCheckpoint(dir, model, meta, optimizer);
     spec.log(`saved checkpoint step ${step} to ${dir}`);
     if (spec.keepLast !== undefined) {
       const removed = pruneCheckpoints(dir, spec.keepLast, step);
@@ -163,20 +159,21 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
         const nll = model.forward(batch.inputs, bB, bT, batch.targets, 'none').loss!;
         loss = sum(mul(nll, Tensor.from(batch.weights, [bB * bT])));
         loss.backward();
-        spec.onTokenLosses?.(batch, nll.toArray());
+        if (spec.onTokenLosses) spec.onTokenLosses(batch, await nll.read());
       } else {
         loss = model.forward(batch.inputs, bB, bT, batch.targets).loss!;
         // average over micro-batches: each contributes loss / gradAccum to the summed gradients
         (gradAccum > 1 ? scale(loss, 1 / gradAccum) : loss).backward();
       }
-      lossSum += loss.item();
+      lossSum += (await loss.read())[0];
       arena.reset();
     }
     const loss = lossSum / gradAccum;
     if (!Number.isFinite(loss)) {
       throw new UserError(`loss became ${loss} at step ${step + 1}: training diverged (try lower learning rates, e.g. --matrix-lr, or check the data). Nothing was overwritten; the last checkpoint in ${dir} is intact.`);
     }
-    const gradNorm = clipGradNorm([...model.params.values()].map((t) => t.grad!), spec.gradClip ?? 0);
+    const gradNorm = await clipGradNorm([...model.params.values()].map((t) => t.grad!), spec.gradClip ?? 0);
+    arena.reset();
     optimizer.stepAll();
     optimizer.zeroGrad();
     lastLoss = loss;
@@ -200,7 +197,7 @@ export async function train(spec: TrainSpec): Promise<TrainResult> {
     const last = done === numIterations;
     if (spec.evalEvery > 0 && (done % spec.evalEvery === 0 || last)) await runEval(done);
     if (spec.sample && spec.sampleEvery > 0 && (done % spec.sampleEvery === 0 || last)) await spec.sample(done);
-    if (last || (spec.saveEvery > 0 && done % spec.saveEvery === 0)) save(done);
+    if (last || (spec.saveEvery > 0 && done % spec.saveEvery === 0)) await save(done);
   }
   writeLossCurve(dir, `${spec.meta(numIterations).stage} training`, records);
   const seconds = (performance.now() - start) / 1000;

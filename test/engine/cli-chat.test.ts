@@ -8,7 +8,7 @@ import { makeFixture, type Fixture } from '../serve/fixture.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 let fx: Fixture;
-before(() => { fx = makeFixture(['sft', 'base']); });
+before(async () => { fx = await makeFixture(['sft', 'base']); });
 after(() => fx?.cleanup());
 
 const env = () => ({ ...process.env, NANOCHAT_BASE_DIR: fx.baseDir });

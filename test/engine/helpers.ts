@@ -5,6 +5,7 @@
 import { GPT, type KVCache } from '../../src/model/gpt.js';
 import { gaussianRng } from '../../src/tensor/random.js';
 import type { EngineModel } from '../../src/engine/engine.js';
+import { hostData } from '../../src/tensor/tensor.js';
 
 /** A 1-layer GPT over `vocabSize` tokens with every weight random (seeded). */
 export function tinyGpt(vocabSize: number, opts: { seed?: number; sequenceLen?: number; nLayer?: number; nEmbd?: number } = {}): GPT {
@@ -15,7 +16,7 @@ export function tinyGpt(vocabSize: number, opts: { seed?: number; sequenceLen?: 
   for (const [name, t] of m.params) {
     if (name === 'lm_head.weight' || name.endsWith('c_proj.weight')) {
       // 0.5 keeps the logits spread (before the 15-softcap) so greedy choices are not near-ties
-      for (let i = 0; i < t.data.length; i++) t.data[i] = 0.5 * randn();
+      { const d = hostData(t.data); for (let i = 0; i < d.length; i++) d[i] = 0.5 * randn(); }
     }
   }
   return m;

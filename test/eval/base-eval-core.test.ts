@@ -39,9 +39,9 @@ test('gptScorer: batched, right-padded rows score exactly like each row alone', 
   });
 });
 
-test('base-eval runs CORE on the tasks present: JSON, CSV, report, and CORE = mean centered accuracy', { skip: needsMirror('core') }, () => {
+test('base-eval runs CORE on the tasks present: JSON, CSV, report, and CORE = mean centered accuracy', { skip: needsMirror('core') }, async () => {
   const { base, tok } = freshBaseDir('nanochat-core-');
-  saveModel('base', tinyGpt(tok.vocabSize, { sequenceLen: 128, nEmbd: 64 }), tok);
+  await saveModel('base', tinyGpt(tok.vocabSize, { sequenceLen: 128, nEmbd: 64 }), tok);
   // a CORE folder with only three of the task files: copa (multiple choice), winograd (schema),
   // bigbench_operators (language modelling, 10-shot); the other tasks count as missing
   const core = join(base, 'data', 'core');
@@ -100,9 +100,9 @@ test('base-eval runs CORE on the tasks present: JSON, CSV, report, and CORE = me
   console.log(`# base-eval with CORE on 3 tasks x 4 items: ${seconds.toFixed(1)} s`);
 });
 
-test('base-eval: unknown --core-tasks and absent CORE data are clear errors; --skip-core leaves CORE out', { skip: needsMirror('core') }, () => {
+test('base-eval: unknown --core-tasks and absent CORE data are clear errors; --skip-core leaves CORE out', { skip: needsMirror('core') }, async () => {
   const { base, tok } = freshBaseDir('nanochat-core-');
-  saveModel('base', tinyGpt(tok.vocabSize, { sequenceLen: 64 }), tok);
+  await saveModel('base', tinyGpt(tok.vocabSize, { sequenceLen: 64 }), tok);
   const env = { ...process.env, NANOCHAT_BASE_DIR: base };
   const bad = spawnSync(process.execPath, [cli, 'base-eval', '--split-tokens', '0', '--core-data-dir', MIRROR!, '--core-tasks', 'copa,nope'], { encoding: 'utf8', env });
   assert.equal(bad.status, 1);

@@ -127,9 +127,9 @@ test('sampling is deterministic for a fixed seed and changes with the seed', () 
   assert.deepEqual(long, [null]);
 });
 
-test('chat-eval end to end: letter accuracy = share of gold A, generative tasks 0, ChatCORE, CSV, JSON, report', { skip: needsMirror('arc') || needsMirror('gsm8k') || needsMirror('humaneval') }, () => {
+test('chat-eval end to end: letter accuracy = share of gold A, generative tasks 0, ChatCORE, CSV, JSON, report', { skip: needsMirror('arc') || needsMirror('gsm8k') || needsMirror('humaneval') }, async () => {
   const { base, tok } = freshBaseDir('nanochat-chat-eval-');
-  saveModel('sft', constantModel(tok, { [tok.encode('A')[0]]: 1, [tok.specialId('<|assistant_end|>')]: 2 }), tok);
+  await saveModel('sft', constantModel(tok, { [tok.encode('A')[0]]: 1, [tok.specialId('<|assistant_end|>')]: 2 }), tok);
   const N = 24;
   const t0 = performance.now();
   const r = nanochat(base, 'chat-eval', '-i', 'sft', '-a', 'ARC-Easy|ARC-Challenge|GSM8K|SpellingBee|HumanEval', '--max-problems', String(N), '--data-dir', MIRROR!, '--json');

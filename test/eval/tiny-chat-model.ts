@@ -11,6 +11,7 @@ import { GPT } from '../../src/model/gpt.js';
 import { checkpointDir, saveCheckpoint, type Stage } from '../../src/checkpoint/checkpoint.js';
 import { tokenizerIdentity } from '../../src/checkpoint/tokenizer-identity.js';
 import { byteBpe } from '../helpers/byte-bpe.js';
+import { hostData } from '../../src/tensor/tensor.js';
 
 /** A fresh temp base dir (set as NANOCHAT_BASE_DIR) holding the byte tokenizer. */
 export function freshBaseDir(prefix = 'nanochat-eval-'): { base: string; tok: BpeTokenizer } {
@@ -29,19 +30,19 @@ export function freshBaseDir(prefix = 'nanochat-eval-'): { base: string; tok: Bp
  */
 export function constantModel(tok: BpeTokenizer, prefer: Record<number, number>, sequenceLen = 512): GPT {
   const model = new GPT({ vocabSize: tok.vocabSize, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 64, sequenceLen });
-  for (const t of model.params.values()) t.data.fill(0);
+  for (const t of model.params.values()) hostData(t.data).fill(0);
   const C = 64;
-  const wte = model.param('transformer.wte.weight').data;
+  const wte = hostData(model.param('transformer.wte.weight').data);
   for (let row = 0; row < model.vocabPadded; row++) wte[row * C] = 1;
-  const head = model.param('lm_head.weight').data;
+  const head = hostData(model.param('lm_head.weight').data);
   for (const [id, w] of Object.entries(prefer)) head[Number(id) * C] = w;
   return model;
 }
 
 /** Save a model as a checkpoint of `stage` (tag d1 unless given), paired with the tokenizer. */
-export function saveModel(stage: Stage, model: GPT, tok: BpeTokenizer, opts: { tag?: string; step?: number } = {}): void {
+export async function saveModel(stage: Stage, model: GPT, tok: BpeTokenizer, opts: { tag?: string; step?: number } = {}): Promise<void> {
   const step = opts.step ?? 10;
-  saveCheckpoint(checkpointDir(stage, opts.tag ?? 'd1'), model, {
+  await saveCheckpoint(checkpointDir(stage, opts.tag ?? 'd1'), model, {
     format: 1, stage, step, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: {},
   });
 }

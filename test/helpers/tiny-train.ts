@@ -38,5 +38,5 @@ export async function tinyTrain(
     log: (l) => log.push(l),
     ...extra,
   });
-  return { dir, weights: [...model.params.values()].map((t) => t.data.slice()), log };
+  return { dir, weights: [...model.params.values()].map((t) => t.toArray()), log };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GPT, configFromDepth, padVocab } from '../../src/model/gpt.js';
-import { arena, noGrad } from '../../src/tensor/tensor.js';
+import { arena, noGrad, hostData } from '../../src/tensor/tensor.js';
 import { setBackend } from '../../src/tensor/backends.js';
 import { backends } from '../helpers/backends.js';
 import { Optimizer } from '../../src/train/optimizer.js';
@@ -38,7 +38,7 @@ for (const be of backends()) {
     const m = new GPT({ vocabSize: V, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, sequenceLen: 16 });
     m.initWeights(7);
     // zero-initialized projections would hide attention bugs: give them values
-    for (const [n, t] of m.params) if (n.endsWith('c_proj.weight') || n === 'lm_head.weight') t.data.forEach((_, i, d) => { d[i] = Math.sin(i * 0.37 + n.length) * 0.2; });
+    for (const [n, t] of m.params) if (n.endsWith('c_proj.weight') || n === 'lm_head.weight') hostData(t.data).forEach((_, i, d) => { d[i] = Math.sin(i * 0.37 + n.length) * 0.2; });
     const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 13 + 5) % V);
     const full = noGrad(() => m.forward(ids, B, T).logits.toArray());
     arena.reset();
@@ -88,17 +88,17 @@ for (const be of backends()) {
     const m = new GPT({ vocabSize: V, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, sequenceLen: T });
     m.initWeights(5);
     // a head large enough that many logits sit in the curved part of 15 tanh(z / 15)
-    m.param('lm_head.weight').data.forEach((_, i, d) => { d[i] = Math.sin(i * 0.61) * 4; });
+    hostData(m.param('lm_head.weight').data).forEach((_, i, d) => { d[i] = Math.sin(i * 0.61) * 4; });
     const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 17 + 3) % V);
     const targets = Int32Array.from({ length: B * T }, (_, i) => (i % 4 === 3 ? -1 : (i * 31 + 7) % V));
-    const gradsOf = (): Float32Array[] => [...m.params].map(([, t]) => t.grad!.slice());
+    const gradsOf = (): Float32Array[] => [...m.params].map(([, t]) => hostData(t.grad!).slice());
     const fused = m.forward(ids, B, T, targets);
     fused.loss!.backward();
     const lf = fused.loss!.item(), gf = gradsOf();
     // the capped logits are still there when asked for (computed on the read)
     const capped = fused.logits.toArray(), raw = fused.rawLogits!.toArray();
     raw.forEach((z, i) => assert.ok(Math.abs(capped[i] - 15 * Math.tanh(z / 15)) < 1e-5, `logit ${i}`));
-    for (const [, t] of m.params) t.grad!.fill(0);
+    for (const [, t] of m.params) hostData(t.grad!).fill(0);
     arena.reset();
     const unfused = op.crossEntropy(m.forward(ids, B, T).logits, targets, V);
     unfused.backward();

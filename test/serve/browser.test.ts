@@ -24,7 +24,7 @@ export const SCREENSHOT = join(tmpdir(), 'nanochat-chat-page.png');
 
 before(async () => {
   if (skip) return;
-  fx = makeFixture(['sft']);
+  fx = await makeFixture(['sft']);
   // 8 ms per token so streaming is visible
   server = await startServer({ source: 'sft', workers: 1, batch: 1, maxQueue: 4, tokenDelayMs: 8 }, '127.0.0.1', 0);
   const { chromium } = await import('playwright-core');

@@ -9,7 +9,7 @@ import { makeFixture } from './fixture.js';
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 test('nanochat serve --port 0 --json: listens, answers, stops on SIGTERM', async () => {
-  const fx = makeFixture(['mid']);
+  const fx = await makeFixture(['mid']);
   try {
     const child = spawn(process.execPath, [MAIN, 'serve', '-i', 'mid', '--port', '0', '--json'], { env: { ...process.env, NANOCHAT_BASE_DIR: fx.baseDir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -38,7 +38,7 @@ test('nanochat serve --port 0 --json: listens, answers, stops on SIGTERM', async
 });
 
 test('nanochat serve without a checkpoint says which command makes one', async () => {
-  const fx = makeFixture([]);
+  const fx = await makeFixture([]);
   try {
     const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0'], { env: { ...process.env, NANOCHAT_BASE_DIR: fx.baseDir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -19,7 +19,7 @@ export interface Fixture {
 }
 
 /** Make a base dir with the tokenizer and one tiny checkpoint per stage given (tag d1, step 1). */
-export function makeFixture(stages: Stage[] = ['sft'], opts: { sequenceLen?: number; seed?: number } = {}): Fixture {
+export async function makeFixture(stages: Stage[] = ['sft'], opts: { sequenceLen?: number; seed?: number } = {}): Promise<Fixture> {
   const baseDir = mkdtempSync(join(tmpdir(), 'nanochat-serve-'));
   const prev = process.env.NANOCHAT_BASE_DIR;
   process.env.NANOCHAT_BASE_DIR = baseDir;
@@ -27,7 +27,7 @@ export function makeFixture(stages: Stage[] = ['sft'], opts: { sequenceLen?: num
   saveTokenizer(tok, join(baseDir, 'tokenizer'));
   for (const stage of stages) {
     const model = tinyGpt(tok.vocabSize, { seed: opts.seed ?? 11, sequenceLen: opts.sequenceLen ?? 1024 });
-    saveCheckpoint(checkpointDir(stage, 'd1'), model, { format: 1, stage, step: 1, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: {} });
+    await saveCheckpoint(checkpointDir(stage, 'd1'), model, { format: 1, stage, step: 1, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: {} });
   }
   return {
     baseDir, tok,

@@ -12,7 +12,7 @@ let fast: RunningServer;
 let slow: RunningServer; // 1 worker, queue of 1, 10 ms per token: for disconnects and load limits
 
 before(async () => {
-  fx = makeFixture(['sft', 'base']);
+  fx = await makeFixture(['sft', 'base']);
   fast = await startServer({ source: 'sft', workers: 1, batch: 4, maxQueue: 8 }, '127.0.0.1', 0);
   slow = await startServer({ source: 'sft', workers: 1, batch: 1, maxQueue: 1, tokenDelayMs: 10 }, '127.0.0.1', 0);
 });

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, arena } from '../../src/tensor/tensor.js';
+import { Tensor, arena, hostData } from '../../src/tensor/tensor.js';
 import * as op from '../../src/tensor/ops.js';
 import { createBackend, setBackend } from '../../src/tensor/backends.js';
 import { backends } from '../helpers/backends.js';
@@ -47,8 +47,9 @@ function checkGrad(name: string, shapes: number[][], ref: F64Forward, engine: (t
   assert.ok(ferr <= 1e-4 * fmax + 1e-5, `${name}: forward differs from the float64 reference by ${ferr} (max |y| ${fmax}; tolerance 1e-4 relative)`);
   const h = 1e-6;
   for (let i = 0; i < xs.length; i++) {
-    const g = ts[i].grad;
-    assert.ok(g, `${name}: input ${i} got no gradient`);
+    const grad = ts[i].grad;
+    assert.ok(grad, `${name}: input ${i} got no gradient`);
+    const g = hostData(grad);
     const n = xs[i].length, checks = Math.min(n, opts.maxChecks ?? 48);
     const idx = n <= checks ? [...Array(n).keys()] : Array.from({ length: checks }, () => randInt(0, n - 1));
     const numeric: number[] = [];

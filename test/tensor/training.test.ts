@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, arena } from '../../src/tensor/tensor.js';
+import { Tensor, arena, hostData } from '../../src/tensor/tensor.js';
 import * as op from '../../src/tensor/ops.js';
 import { setBackend } from '../../src/tensor/backends.js';
 import { backends } from '../helpers/backends.js';
@@ -14,8 +14,8 @@ import { gaussianRng } from '../../src/tensor/random.js';
 function mlp(seed: number) {
   const randn = gaussianRng(seed);
   const w1 = Tensor.parameter([32, 12]), w2 = Tensor.parameter([10, 32]);
-  w1.data.forEach((_, i, d) => { d[i] = randn() / Math.sqrt(12); });
-  w2.data.forEach((_, i, d) => { d[i] = randn() / Math.sqrt(32); });
+  hostData(w1.data).forEach((_, i, d) => { d[i] = randn() / Math.sqrt(12); });
+  hostData(w2.data).forEach((_, i, d) => { d[i] = randn() / Math.sqrt(32); });
   const x = Tensor.from(Array.from({ length: 16 * 12 }, () => randn()), [16, 12]);
   const targets = Int32Array.from({ length: 16 }, (_, i) => (i * 7) % 10);
   const opt = new Optimizer([{ kind: 'adamw', params: [{ name: 'w1', tensor: w1 }, { name: 'w2', tensor: w2 }], lr: 0.01, betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 }]);

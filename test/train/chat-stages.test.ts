@@ -12,7 +12,7 @@ import { GPT } from '../../src/model/gpt.js';
 import { Optimizer } from '../../src/train/optimizer.js';
 import { sftBatch } from '../../src/train/chat-data.js';
 import { renderConversation, renderForCompletion, type Conversation } from '../../src/chat/render.js';
-import { arena } from '../../src/tensor/tensor.js';
+import { arena, hostData } from '../../src/tensor/tensor.js';
 import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
 
 const tok = new ByteTokenizer();
@@ -26,12 +26,12 @@ const convs: Conversation[] = [
 test('SFT targets: only assistant tokens are trained; masked positions get exactly zero gradient', () => {
   const model = new GPT({ vocabSize: tok.vocabSize, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, sequenceLen: 64 });
   model.initWeights(1);
-  model.param('lm_head.weight').data.forEach((_, i, d) => { d[i] = Math.sin(i) * 0.1; });
+  hostData(model.param('lm_head.weight').data).forEach((_, i, d) => { d[i] = Math.sin(i) * 0.1; });
   const b = sftBatch(tok, convs, 64);
   // the loss is fused with the soft-cap, so the per-position gradient lands on the raw head output
   const { rawLogits, loss } = model.forward(b.inputs, b.B!, b.T!, b.targets);
   loss!.backward();
-  const g = rawLogits!.grad!, Vp = model.vocabPadded;
+  const g = hostData(rawLogits!.grad!), Vp = model.vocabPadded;
   let trained = 0;
   for (let r = 0; r < b.targets.length; r++) {
     let norm = 0;

@@ -18,6 +18,7 @@ import { tempName, writeFileAtomic } from '../../src/common/atomic.js';
 import { UserError } from '../../src/common/errors.js';
 import { parseBaseTrain } from '../../src/commands/base-train.js';
 import { tinyTrain } from '../helpers/tiny-train.js';
+import { hostData } from '../../src/tensor/tensor.js';
 
 const config = { vocabSize: 300, nLayer: 2, nHead: 2, nKvHead: 2, nEmbd: 64, sequenceLen: 32 };
 
@@ -25,7 +26,7 @@ function trainedModel(): { model: GPT; opt: Optimizer } {
   const model = new GPT(config);
   model.initWeights(7);
   const opt = new Optimizer(model.paramGroups({ embedding: 0.2, unembedding: 0.004, matrix: 0.02 }));
-  for (const t of model.params.values()) t.grad!.fill(0.01);
+  for (const t of model.params.values()) hostData(t.grad!).fill(0.01);
   opt.stepAll();
   return { model, opt };
 }
@@ -56,21 +57,21 @@ function assertCleanFailure(e: unknown, dir: string, failed: number, previous: n
   return true;
 }
 
-test('ENOSPC mid-file: a one-line UserError, the temp and the step\'s earlier files removed, the previous checkpoint loads', () => {
+test('ENOSPC mid-file: a one-line UserError, the temp and the step\'s earlier files removed, the previous checkpoint loads', async () => {
   process.env.NANOCHAT_BASE_DIR = mkdtempSync(join(tmpdir(), 'nanochat-enospc-'));
   const dir = checkpointDir('base', 'd2');
   const { model, opt } = trainedModel();
-  saveCheckpoint(dir, model, meta(5), opt);
+  await saveCheckpoint(dir, model, meta(5), opt);
   // the optimizer file goes through; the weights file dies halfway, its temp file written, as a full disk leaves it
   const fullDisk = (path: string, parts: (Uint8Array | string)[]): void => {
     if (!path.includes('model_')) return writeFileAtomic(path, parts);
     writeFileSync(tempName(path), parts[0]);
     throw enospc();
   };
-  assert.throws(() => saveCheckpoint(dir, model, meta(10), opt, fullDisk), (e) => assertCleanFailure(e, dir, 10, 5, model));
+  await assert.rejects(() => saveCheckpoint(dir, model, meta(10), opt, fullDisk), (e) => assertCleanFailure(e, dir, 10, 5, model));
   // any other failure is not dressed up as a full disk, and cleans up the same way
   const brokenDisk = (): void => { throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }); };
-  assert.throws(() => saveCheckpoint(dir, model, meta(10), opt, brokenDisk),
+  await assert.rejects(() => saveCheckpoint(dir, model, meta(10), opt, brokenDisk),
     (e: Error) => !(e instanceof UserError) && /EIO/.test(e.message));
   assert.deepEqual(listSteps(dir), [5]);
 });
@@ -84,20 +85,20 @@ function smallTmpfs(bytes: number): string | undefined {
   return at;
 }
 
-test('a real full disk (a tmpfs with room for one checkpoint): the same clean failure', (t) => {
+test('a real full disk (a tmpfs with room for one checkpoint): the same clean failure', async (t) => {
   const { model, opt } = trainedModel();
   // the size of one checkpoint, measured
   process.env.NANOCHAT_BASE_DIR = mkdtempSync(join(tmpdir(), 'nanochat-size-'));
   const probe = checkpointDir('base', 'd2');
-  saveCheckpoint(probe, model, meta(1), opt);
+  await saveCheckpoint(probe, model, meta(1), opt);
   const one = Object.values(checkpointFiles(probe, 1)).reduce((n, f) => n + statSync(f).size, 0);
   const mount = smallTmpfs(Math.ceil((1.5 * one) / 4096) * 4096);
   if (!mount) { t.skip('cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN); the ENOSPC seam test covers the logic'); return; }
   try {
     process.env.NANOCHAT_BASE_DIR = mount;
     const dir = checkpointDir('base', 'd2');
-    saveCheckpoint(dir, model, meta(1), opt);
-    assert.throws(() => saveCheckpoint(dir, model, meta(2), opt), (e) => {
+    await saveCheckpoint(dir, model, meta(1), opt);
+    await assert.rejects(() => saveCheckpoint(dir, model, meta(2), opt), (e) => {
       assertCleanFailure(e, dir, 2, 1, model);
       // the numbers are real: less is free than the checkpoint needs
       const units: Record<string, number> = { bytes: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
@@ -123,11 +124,11 @@ test('--keep-last 2 after 4 saves leaves the last 2 checkpoints (model, optimize
   assert.deepEqual(listSteps((await tinyTrain(3, { saveEvery: 1 })).dir), [1, 2, 3]);
 });
 
-test('pruning never deletes the checkpoint just written, even when newer ones exist (a rerun in an old folder)', () => {
+test('pruning never deletes the checkpoint just written, even when newer ones exist (a rerun in an old folder)', async () => {
   process.env.NANOCHAT_BASE_DIR = mkdtempSync(join(tmpdir(), 'nanochat-prune-'));
   const dir = checkpointDir('base', 'd2');
   const { model, opt } = trainedModel();
-  for (const step of [10, 20, 30, 40]) saveCheckpoint(dir, model, meta(step), opt);
+  for (const step of [10, 20, 30, 40]) await saveCheckpoint(dir, model, meta(step), opt);
   assert.deepEqual(pruneCheckpoints(dir, 2, 20), [10, 30]);
   assert.deepEqual(listSteps(dir), [20, 40]);
   assert.deepEqual(pruneCheckpoints(dir, 1, 20), [40]);

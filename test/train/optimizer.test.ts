@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Optimizer, constantMuonMomentum, lrMultiplier } from '../../src/train/optimizer.js';
-import { Tensor } from '../../src/tensor/tensor.js';
+import { Tensor, hostData } from '../../src/tensor/tensor.js';
 import { createBackend, setBackend } from '../../src/tensor/backends.js';
 import { gaussianRng } from '../../src/tensor/random.js';
 
@@ -56,7 +56,7 @@ test('Muon orthogonalization: singular values of the update land near 1, wide an
     const p = Tensor.parameter([rows, cols]);
     const opt = new Optimizer([{ kind: 'muon', params: [{ name: 'w', tensor: p }], lr: 1, momentumStart: 0, momentumEnd: 0, momentumWarmupSteps: 1, nsSteps: 5 }]);
     const out = opt.orthogonalize(createBackend('ref'), g, rows, cols, 5);
-    const sv = singularValues(out, rows, cols);
+    const sv = singularValues(hostData(out), rows, cols);
     assert.ok(before[before.length - 1] / before[0] > 10, 'the input must be ill-conditioned for this test to mean anything');
     for (const s of sv) assert.ok(s > 0.5 && s < 1.25, `${rows}x${cols}: singular value ${s.toFixed(3)} outside [0.5, 1.25] (all: ${sv.map((v) => v.toFixed(2))})`);
   }
@@ -67,13 +67,16 @@ test('Muon step: first update is -lr * sqrt(max(1, rows/cols)) * orthogonalized 
   const randn = gaussianRng(9);
   const [rows, cols] = [12, 4];
   const p = Tensor.parameter([rows, cols]);
-  for (let i = 0; i < p.size; i++) p.grad![i] = randn();
+  const pg = hostData(p.grad!);
+  for (let i = 0; i < p.size; i++) pg[i] = randn();
   const opt = new Optimizer([{ kind: 'muon', params: [{ name: 'w', tensor: p }], lr: 0.02, momentumStart: 0.85, momentumEnd: 0.95, momentumWarmupSteps: 300, nsSteps: 5 }]);
   // step 0: momentum 0.85; buf = 0.15 g; nesterov update = g + 0.85 (0.15 g - g) = 0.2775 g, same direction
-  const expect = opt.orthogonalize(createBackend('ref'), p.grad!.map((v) => 0.2775 * v), rows, cols, 5).slice();
+  const ortho = opt.orthogonalize(createBackend('ref'), pg.map((v) => 0.2775 * v), rows, cols, 5);
+  const expect = hostData(ortho).slice();
   opt.stepAll();
   const k = -0.02 * Math.sqrt(rows / cols);
-  for (let i = 0; i < p.size; i++) assert.ok(Math.abs(p.data[i] - k * expect[i]) < 1e-5, `element ${i}: ${p.data[i]} vs ${k * expect[i]}`);
+  const pd = p.toArray();
+  for (let i = 0; i < p.size; i++) assert.ok(Math.abs(pd[i] - k * expect[i]) < 1e-5, `element ${i}: ${pd[i]} vs ${k * expect[i]}`);
   assert.equal(opt.step, 1);
   assert.ok(Math.abs(opt.muonMomentum(opt.groups[0] as never) - (0.85 + 0.1 / 300)) < 1e-12);
 });
@@ -81,12 +84,12 @@ test('Muon step: first update is -lr * sqrt(max(1, rows/cols)) * orthogonalized 
 test('AdamW step: matches the bias-corrected formula by hand', () => {
   setBackend(createBackend('ref'));
   const p = Tensor.parameter([3]);
-  p.data.set([1, -2, 0.5]);
-  p.grad!.set([0.1, -0.3, 2]);
+  hostData(p.data).set([1, -2, 0.5]);
+  hostData(p.grad!).set([0.1, -0.3, 2]);
   const opt = new Optimizer([{ kind: 'adamw', params: [{ name: 'p', tensor: p }], lr: 0.01, betas: [0.8, 0.95], eps: 1e-10, weightDecay: 0 }]);
   opt.stepAll();
   // step 1: m_hat = g, v_hat = g^2, update = lr * sign(g) (up to eps)
-  assert.deepEqual(Array.from(p.data).map((v) => +v.toFixed(6)), [0.99, -1.99, 0.49]);
+  assert.deepEqual(Array.from(p.toArray()).map((v) => +v.toFixed(6)), [0.99, -1.99, 0.49]);
 });
 
 test('LR schedule: constant, then linear to 0 over the last 20%, never ramps up', () => {
