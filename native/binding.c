@@ -28,14 +28,16 @@ static void *arr(A *a, int i, napi_typedarray_type want, double need, const char
   bool is = false;
   napi_is_typedarray(a->env, a->v[i], &is);
   char m[160];
-  if (!is) { snprintf(m, sizeof m, "%s must be a %s", name, want == napi_float32_array ? "Float32Array" : "Int32Array"); fail(a, m); return NULL; }
+  const char *type = want == napi_float32_array ? "Float32Array" : want == napi_uint16_array ? "Uint16Array" : "Int32Array";
+  if (!is) { snprintf(m, sizeof m, "%s must be a %s", name, type); fail(a, m); return NULL; }
   napi_typedarray_type t; size_t len; void *data; napi_value ab; size_t off;
   napi_get_typedarray_info(a->env, a->v[i], &t, &len, &data, &ab, &off);
-  if (t != want) { snprintf(m, sizeof m, "%s must be a %s", name, want == napi_float32_array ? "Float32Array" : "Int32Array"); fail(a, m); return NULL; }
+  if (t != want) { snprintf(m, sizeof m, "%s must be a %s", name, type); fail(a, m); return NULL; }
   if (need < 0 || (double)len < need) { snprintf(m, sizeof m, "%s is too short: %zu elements, the sizes need %.0f", name, len, need); fail(a, m); return NULL; }
   return data;
 }
 #define F32(i, need, name) ((float *)arr(&a, i, napi_float32_array, (double)(need), name))
+#define U16(i, need, name) ((uint16_t *)arr(&a, i, napi_uint16_array, (double)(need), name))
 #define I32(i, need, name) ((int32_t *)arr(&a, i, napi_int32_array, (double)(need), name))
 
 static double num(A *a, int i) {
@@ -103,6 +105,31 @@ static napi_value js_matmul_bf16(napi_env env, napi_callback_info info) {
   MM m;
   if (!matmul_args(&a, &m)) return NULL;
   LOCKED(nc_k_matmul_bf16(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC));
+  return undef(env);
+}
+
+// matmulBf16w(a, bBits, c, batch, M, N, K, transA, accumulate, roundA, strideA, strideB, strideC): C = op(A) B^T with
+// B the bf16 bits (Uint16Array) of a weight stored [N, K]; roundA rounds op(A) to bf16 as well (vdpbf16ps: needs
+// bf16()), else op(A) stays f32 and each weight widens exactly to f32 (every instruction set).
+static napi_value js_matmul_bf16w(napi_env env, napi_callback_info info) {
+  BEGIN(13);
+  long batch = sz(&a, 3, "batch"), M = sz(&a, 4, "M"), N = sz(&a, 5, "N"), K = sz(&a, 6, "K");
+  int tA = num(&a, 7) != 0, acc = num(&a, 8) != 0, round_a = num(&a, 9) != 0;
+  long sA = sz(&a, 10, "strideA"), sB = sz(&a, 11, "strideB"), sC = sz(&a, 12, "strideC");
+  if (!a.err && (M > 2147483647L || N > 2147483647L || K > 2147483647L || batch > 2147483647L)) fail(&a, "matmul sizes must fit in 32 bits");
+  if (!a.err && round_a && !nc_bf16_available()) {
+    char m[160];
+    snprintf(m, sizeof m, "bf16 matmul needs a CPU with AVX512_BF16 and the avx512 kernels (this CPU %s it; kernels in use: %s)",
+             nc_cpu_has_avx512bf16() ? "has" : "lacks", nc_isa->name);
+    fail(&a, m);
+  }
+  CHECK
+  double nb = batch > 0 ? (double)(batch - 1) : 0;
+  const float *A_ = F32(0, batch ? nb * sA + (double)M * K : 0, "a");
+  const uint16_t *B_ = U16(1, batch ? nb * sB + (double)K * N : 0, "b (bf16 bits)");
+  float *C_ = F32(2, batch ? nb * sC + (double)M * N : 0, "c");
+  CHECK
+  LOCKED(nc_k_matmul_bf16w(A_, B_, C_, (int)batch, (int)M, (int)N, (int)K, tA, acc, round_a, sA, sB, sC));
   return undef(env);
 }
 
@@ -453,7 +480,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     { "embFwd", js_embf }, { "embBwd", js_embb }, { "ceFwd", js_cef }, { "ceBwd", js_ceb }, { "adamw", js_adamw },
     { "scceFwd", js_sccef }, { "scceBwd", js_scceb },
     { "threads", js_threads }, { "isa", js_isa }, { "setIsa", js_setisa }, { "peakFlops", js_peak },
-    { "matmulBf16", js_matmul_bf16 }, { "bf16", js_bf16 },
+    { "matmulBf16", js_matmul_bf16 }, { "matmulBf16w", js_matmul_bf16w }, { "bf16", js_bf16 },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -42,6 +42,18 @@ void nc_packB_ref(int trans, const float *B, long ldb, int k, int n, float *dst)
   }
 }
 
+void nc_packB_bf16_ref(const uint16_t *B, long ldb, int k, int n, float *dst) {
+  for (int j0 = 0; j0 < n; j0 += NC_NR) {
+    int nr = n - j0 < NC_NR ? n - j0 : NC_NR;
+    for (int kk = 0; kk < k; kk++) {
+      float *d = dst + (long)kk * NC_NR;
+      for (int jj = 0; jj < nr; jj++) d[jj] = nc_bf16_to_f32(B[(long)(j0 + jj) * ldb + kk]);
+      for (int jj = nr; jj < NC_NR; jj++) d[jj] = 0.f;
+    }
+    dst += (long)k * NC_NR;
+  }
+}
+
 void nc_uk_ref(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc) {
   float t[NC_MR][NC_NR];
   memset(t, 0, sizeof t);
@@ -85,8 +97,18 @@ void nc_gemm_packed(int M, int N, int K, const float *Ap, long as, const float *
 // op(B) packed into Bp. The driver moves it; the two task kinds below read it.
 typedef struct { int jc, nc, pc, kc; float *Bp; } gemm_block;
 
+// op(B) stored as f32: the ISA's packer on the slice at depth k0, columns j0.
+static void pack_f32(const nc_bsrc *s, long k0, long j0, int k, int n, void *dst) {
+  const float *B = (const float *)s->B;
+  nc_isa->packB(s->trans, s->trans ? B + j0 * s->ldb + k0 : B + k0 * s->ldb + j0, s->ldb, k, n, (float *)dst);
+}
+// op(B) stored as bf16 [N, K] (inference weights): widened to f32 while packing, exact.
+static void pack_bf16_widen(const nc_bsrc *s, long k0, long j0, int k, int n, void *dst) {
+  nc_isa->packB_bf16((const uint16_t *)s->B + j0 * s->ldb + k0, s->ldb, k, n, (float *)dst);
+}
+
 // Packs the block's op(B) slice into Bp, `panels` NR-wide panels per task.
-typedef struct { const gemm_block *blk; int tB; const float *B; long ldb; int panels; } packb_job;
+typedef struct { const gemm_block *blk; const nc_bsrc *B; int panels; } packb_job;
 static void task_packB(void *vctx, int t, int thread) {
   (void)thread;
   const packb_job *g = (const packb_job *)vctx;
@@ -96,8 +118,7 @@ static void task_packB(void *vctx, int t, int thread) {
   if (p0 >= p1) return;
   int j0 = blk->jc + p0 * NC_NR, j1 = blk->jc + p1 * NC_NR;
   if (j1 > blk->jc + blk->nc) j1 = blk->jc + blk->nc;
-  const float *src = g->tB ? g->B + (long)j0 * g->ldb + blk->pc : g->B + (long)blk->pc * g->ldb + j0;
-  nc_isa->packB(g->tB, src, g->ldb, blk->kc, j1 - j0, blk->Bp + (long)p0 * blk->kc * NC_NR);
+  g->B->pack(g->B, blk->pc, j0, blk->kc, j1 - j0, blk->Bp + (long)p0 * blk->kc * NC_NR);
 }
 
 // Task t packs row block t / nslices of op(A) over the block's depth and multiplies it by column slice
@@ -133,22 +154,24 @@ static void task_compute(void *vctx, int t, int thread) {
 // ---- skinny path: M <= NC_SKINNY, or NC_SKINNY_NT when B is transposed (one token per sequence when
 // decoding). Packing B would move as many bytes as the product itself reads, so B is streamed once
 // instead; threads split the columns.
-typedef struct { int tB, M, K, acc; const float *A; long lda; const float *B; long ldb; float *C; long ldc, chunk, N; } sjob;
+// bf16 B (inference weights, stored [N, K]) streams the same way, 2 bytes per weight instead of 4.
+typedef struct { int tB, M, K, acc; const float *A; long lda; const void *B; long ldb; int b16; float *C; long ldc, chunk, N; } sjob;
 static void task_skinny(void *vctx, int t, int thread) {
   (void)thread;
   sjob *g = (sjob *)vctx;
   long j0 = t * g->chunk, j1 = j0 + g->chunk < g->N ? j0 + g->chunk : g->N;
   if (j0 >= j1) return;
-  if (g->tB) nc_isa->gemv_nt(g->M, g->K, g->A, g->lda, g->B, g->ldb, g->C, g->ldc, g->acc, j0, j1);
-  else nc_isa->gemv_nn(g->M, g->K, g->A, g->lda, g->B, g->ldb, g->C, g->ldc, g->acc, j0, j1);
+  if (g->b16) nc_isa->gemv_nt_bf16(g->M, g->K, g->A, g->lda, (const uint16_t *)g->B, g->ldb, g->C, g->ldc, g->acc, j0, j1);
+  else if (g->tB) nc_isa->gemv_nt(g->M, g->K, g->A, g->lda, (const float *)g->B, g->ldb, g->C, g->ldc, g->acc, j0, j1);
+  else nc_isa->gemv_nn(g->M, g->K, g->A, g->lda, (const float *)g->B, g->ldb, g->C, g->ldc, g->acc, j0, j1);
 }
-static void skinny(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel) {
+static void skinny(int tA, int tB, int M, int N, int K, const float *A, long lda, const void *B, long ldb, int b16, float *C, long ldc, int acc, int parallel) {
   if (tA) {  // make op(A) row-major: it is only M x K floats
     float *At = nc_ws(0, (size_t)M * K);
     for (int k = 0; k < K; k++) for (int i = 0; i < M; i++) At[(long)i * K + k] = A[(long)k * lda + i];
     A = At; lda = K;
   }
-  sjob g = { .tB = tB, .M = M, .K = K, .acc = acc, .A = A, .lda = lda, .B = B, .ldb = ldb, .C = C, .ldc = ldc,
+  sjob g = { .tB = tB, .M = M, .K = K, .acc = acc, .A = A, .lda = lda, .B = B, .ldb = ldb, .b16 = b16, .C = C, .ldc = ldc,
              .chunk = N, .N = N };
   int T = parallel ? nc_threads() : 1;
   // split when B is over ~1 MiB: below that a wake-up costs more than the bandwidth gained
@@ -159,15 +182,15 @@ static void skinny(int tA, int tB, int M, int N, int K, const float *A, long lda
   } else task_skinny(&g, 0, 0);
 }
 
-void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel) {
+void nc_gemm_src(int tA, int M, int N, int K, const float *A, long lda, const nc_bsrc *B, float *C, long ldc, int acc,
+                 int parallel) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) { zero_or_keep(M, N, C, ldc, acc); return; }
-  if (M <= NC_SKINNY || (tB && M <= NC_SKINNY_NT)) { skinny(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, acc, parallel); return; }
   int T = parallel ? nc_threads() : 1;
   // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
   if ((double)M * N * K < 1e6) T = 1;
   gemm_block blk = { 0 };
-  packb_job pb = { .blk = &blk, .tB = tB, .B = B, .ldb = ldb };
+  packb_job pb = { .blk = &blk, .B = B };
   compute_job cj = { .blk = &blk, .tA = tA, .M = M, .acc = acc, .A = A, .lda = lda, .C = C, .ldc = ldc };
   int nmb = (M + MC - 1) / MC;
   if (T > 1 && nmb % T) nmb += T - nmb % T;  // every thread the same number of equal row blocks
@@ -191,4 +214,21 @@ void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, cons
       if (T > 1) nc_parallel(ntc, task_compute, &cj); else for (int t = 0; t < ntc; t++) task_compute(&cj, t, 0);
     }
   }
+}
+
+void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) { zero_or_keep(M, N, C, ldc, acc); return; }
+  if (M <= NC_SKINNY || (tB && M <= NC_SKINNY_NT)) { skinny(tA, tB, M, N, K, A, lda, B, ldb, 0, C, ldc, acc, parallel); return; }
+  nc_bsrc src = { .B = B, .ldb = ldb, .trans = tB, .pack = pack_f32 };
+  nc_gemm_src(tA, M, N, K, A, lda, &src, C, ldc, acc, parallel);
+}
+
+void nc_gemm_bf16w(int tA, int M, int N, int K, const float *A, long lda, const uint16_t *B, long ldb, float *C, long ldc,
+                   int acc, int parallel) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) { zero_or_keep(M, N, C, ldc, acc); return; }
+  if (M <= NC_SKINNY_NT) { skinny(tA, 1, M, N, K, A, lda, B, ldb, 1, C, ldc, acc, parallel); return; }
+  nc_bsrc src = { .B = B, .ldb = ldb, .trans = 1, .pack = pack_bf16_widen };
+  nc_gemm_src(tA, M, N, K, A, lda, &src, C, ldc, acc, parallel);
 }

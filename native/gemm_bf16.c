@@ -30,8 +30,18 @@ static long packB_words(int k, int n) { return (long)((n + NC_BF_NR - 1) / NC_BF
 // The block in flight: columns [jc, jc + nc) of C over depth [pc, pc + kc); its op(B) slice packed in Bp.
 typedef struct { int jc, nc, pc, kc; uint32_t *Bp; } bf_block;
 
+// op(B) stored as f32 (training): rounded to bf16 pairs while packing.
+static void pack_round(const nc_bsrc *s, long k0, long j0, int k, int n, void *dst) {
+  const float *B = (const float *)s->B;
+  nc_bf_packB_avx512(s->trans, s->trans ? B + j0 * s->ldb + k0 : B + k0 * s->ldb + j0, s->ldb, n, k, (uint32_t *)dst);
+}
+// op(B) stored as bf16 [N, K] (inference weights): consecutive k of a row already form the pairs; copied as is.
+static void pack_bits(const nc_bsrc *s, long k0, long j0, int k, int n, void *dst) {
+  nc_bf_packB_bits_avx512((const uint16_t *)s->B + j0 * s->ldb + k0, s->ldb, n, k, (uint32_t *)dst);
+}
+
 // Packs `panels` NR-wide panels of the block's op(B) slice per task.
-typedef struct { const bf_block *blk; int tB; const float *B; long ldb; int panels; } bf_packb_job;
+typedef struct { const bf_block *blk; const nc_bsrc *B; int panels; } bf_packb_job;
 static void task_packB(void *vctx, int t, int thread) {
   (void)thread;
   const bf_packb_job *g = (const bf_packb_job *)vctx;
@@ -41,8 +51,7 @@ static void task_packB(void *vctx, int t, int thread) {
   if (p0 >= p1) return;
   int j0 = blk->jc + p0 * NC_BF_NR, j1 = blk->jc + p1 * NC_BF_NR;
   if (j1 > blk->jc + blk->nc) j1 = blk->jc + blk->nc;
-  const float *src = g->tB ? g->B + (long)j0 * g->ldb + blk->pc : g->B + (long)blk->pc * g->ldb + j0;
-  nc_bf_packB_avx512(g->tB, src, g->ldb, j1 - j0, blk->kc, blk->Bp + (long)p0 * NC_BF_NR * ((blk->kc + 1) / 2));
+  g->B->pack(g->B, blk->pc, j0, blk->kc, j1 - j0, blk->Bp + (long)p0 * NC_BF_NR * ((blk->kc + 1) / 2));
 }
 
 // Task t: rows [ib * MC, + MC) of op(A) packed, times column slice t % nslices of Bp, into C.
@@ -74,8 +83,9 @@ static void task_compute(void *vctx, int t, int thread) {
 }
 #endif
 
-void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C,
-                  long ldc, int acc, int parallel) {
+// The driver on any source of op(B) that packs into bf16 pairs (nc_bsrc).
+static void gemm_bf16_src(int tA, int M, int N, int K, const float *A, long lda, const nc_bsrc *B, float *C, long ldc,
+                          int acc, int parallel) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!acc) for (int i = 0; i < M; i++) memset(C + (long)i * ldc, 0, sizeof(float) * N);
@@ -85,7 +95,7 @@ void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda,
   int T = parallel ? nc_threads() : 1;
   if ((double)M * N * K < 1e6) T = 1;  // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
   bf_block blk = { 0 };
-  bf_packb_job pb = { .blk = &blk, .tB = tB, .B = B, .ldb = ldb };
+  bf_packb_job pb = { .blk = &blk, .B = B };
   bf_compute_job cj = { .blk = &blk, .tA = tA, .M = M, .acc = acc, .A = A, .lda = lda, .C = C, .ldc = ldc };
   int nmb = (M + MC - 1) / MC;
   for (int jc = 0; jc < N; jc += NC) {
@@ -105,8 +115,18 @@ void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda,
     }
   }
 #else
-  (void)tA; (void)tB; (void)A; (void)lda; (void)B; (void)ldb; (void)parallel;
+  (void)tA; (void)A; (void)lda; (void)B; (void)parallel;
 #endif
+}
+
+void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C,
+                  long ldc, int acc, int parallel) {
+#if defined(__x86_64__) || defined(__i386__)
+  nc_bsrc src = { .B = B, .ldb = ldb, .trans = tB, .pack = pack_round };
+#else
+  nc_bsrc src = { .B = B, .ldb = ldb, .trans = tB, .pack = NULL };  // never runs: nc_bf16_available() is 0
+#endif
+  gemm_bf16_src(tA, M, N, K, A, lda, &src, C, ldc, acc, parallel);
 }
 
 // Batched: one product after another, each threaded inside (the model's linear layers are batch 1), so
@@ -115,4 +135,30 @@ void nc_k_matmul_bf16(const float *A, const float *B, float *C, int batch, int M
                       long sA, long sB, long sC) {
   for (int b = 0; b < batch; b++)
     nc_gemm_bf16(tA, tB, M, N, K, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, C + b * sC, N, acc, 1);
+}
+
+// Inference with bf16 weights B [N, K] (a linear layer: C = op(A) B^T). round_a: op(A) rounded to bf16 too, the
+// products on vdpbf16ps (call only when nc_bf16_available()); else A stays f32 and each weight widens to f32
+// (nc_gemm_bf16w). Decoding (M <= NC_SKINNY_NT) streams B's rows either way: with round_a the few rows of A are
+// rounded into scratch first (M x K floats), so both paths give the same products as the packed one.
+void nc_k_matmul_bf16w(const float *A, const uint16_t *B, float *C, int batch, int M, int N, int K, int tA, int acc,
+                       int round_a, long sA, long sB, long sC) {
+  for (int b = 0; b < batch; b++) {
+    const float *a = A + b * sA;
+    const uint16_t *w = B + b * sB;
+    float *c = C + b * sC;
+    long lda = tA ? M : K;
+    if (!round_a) { nc_gemm_bf16w(tA, M, N, K, a, lda, w, K, c, N, acc, 1); continue; }
+    if (M <= NC_SKINNY_NT) {
+      float *ar = nc_ws(2, (size_t)M * K);  // row-major op(A), rounded
+      for (int i = 0; i < M; i++)
+        for (int k = 0; k < K; k++) ar[(long)i * K + k] = nc_bf16_to_f32(nc_f32_to_bf16(tA ? a[(long)k * lda + i] : a[(long)i * lda + k]));
+      nc_gemm_bf16w(0, M, N, K, ar, K, w, K, c, N, acc, 1);
+      continue;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    nc_bsrc src = { .B = w, .ldb = K, .trans = 1, .pack = pack_bits };
+    gemm_bf16_src(tA, M, N, K, a, lda, &src, c, N, acc, 1);
+#endif
+  }
 }

@@ -20,6 +20,8 @@ typedef void (*nc_bf_uk_fn)(int kp, const uint32_t *a, const uint32_t *b, float 
 // kern_avx512bf16.c (x86 builds only)
 void nc_bf_packA_avx512(int trans, const float *A, long lda, int m, int k, uint32_t *dst);
 void nc_bf_packB_avx512(int trans, const float *B, long ldb, int n, int k, uint32_t *dst);
+// B stored as bf16 bits [N, K] (inference weights): n columns of op(B) over depth k, no rounding needed
+void nc_bf_packB_bits_avx512(const uint16_t *B, long ldb, int n, int k, uint32_t *dst);
 void nc_bf_uk_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, long ldc, int mr, int nr, int acc);
 
 // The scalar rounding the pack step does, one value: round to nearest even; zero and denormal inputs give a
@@ -39,4 +41,8 @@ void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda,
                   long ldc, int acc, int parallel);
 void nc_k_matmul_bf16(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc,
                       long sA, long sB, long sC);
+// C = op(A) B^T (+ C), B bf16 bits [N, K] (inference weights); round_a rounds op(A) to bf16 too (needs
+// nc_bf16_available()), else op(A) stays f32. Batched like nc_k_matmul_bf16 (strides in elements).
+void nc_k_matmul_bf16w(const float *A, const uint16_t *B, float *C, int batch, int M, int N, int K, int tA, int acc,
+                       int round_a, long sA, long sB, long sC);
 #endif

@@ -13,6 +13,7 @@
 #define NC_UK uk_avx2
 #define NC_PACKA packA_avx2
 #define NC_PACKB packB_avx2
+#define NC_PACKB_BF16 packB_bf16_avx2
 #include "nc.h"
 #include <immintrin.h>
 

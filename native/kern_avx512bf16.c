@@ -93,6 +93,28 @@ void nc_bf_packB_avx512(int trans, const float *B, long ldb, int n, int k, uint3
     panel_along_k(B + (long)j0 * ldb, ldb, n - j0 < NC_BF_NR ? n - j0 : NC_BF_NR, k, NC_BF_NR, dst);
 }
 
+// B stored as bf16 bits [N, K] (inference weights): a row's consecutive k already are the pair words, so a panel
+// is panel_along_k without the conversion: 16 bf16 (8 words) of each of 8 rows, masked past k (the zero that pads
+// an odd k), then the same 8x8 word transpose.
+void nc_bf_packB_bits_avx512(const uint16_t *B, long ldb, int n, int k, uint32_t *dst) {
+  long panel = (long)((k + 1) / 2) * NC_BF_NR;
+  int kp = (k + 1) / 2;
+  for (int j0 = 0; j0 < n; j0 += NC_BF_NR, dst += panel) {
+    int rows = n - j0 < NC_BF_NR ? n - j0 : NC_BF_NR;
+    const uint16_t *X = B + (long)j0 * ldb;
+    for (int g = 0; g < NC_BF_NR; g += 8)
+      for (int k0 = 0; k0 < k; k0 += 16) {
+        __mmask16 mk = first(k - k0);
+        __m256i r[8];
+        for (int i = 0; i < 8; i++)
+          r[i] = g + i < rows ? _mm256_maskz_loadu_epi16(mk, X + (long)(g + i) * ldb + k0) : _mm256_setzero_si256();
+        tr8(r);
+        int p0 = k0 / 2, np = kp - p0 < 8 ? kp - p0 : 8;
+        for (int q = 0; q < np; q++) _mm256_storeu_si256((__m256i *)(dst + (long)(p0 + q) * NC_BF_NR + g), r[q]);
+      }
+  }
+}
+
 // C[8 x 32] (+)= A-panel x B-panel over kp pairs. Per pair: 2 zmm loads of B (32 columns x 2 k), 8 broadcasts
 // of an A word (one row's 2 k), 16 vdpbf16ps into 16 independent f32 accumulators.
 void nc_bf_uk_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, long ldc, int mr, int nr, int acc) {

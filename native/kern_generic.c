@@ -5,4 +5,5 @@
 #define NC_UK nc_uk_ref
 #define NC_PACKA nc_packA_ref
 #define NC_PACKB nc_packB_ref
+#define NC_PACKB_BF16 nc_packB_bf16_ref
 #include "kern_impl.h"

@@ -279,66 +279,21 @@ static void F(k_gemv_nn)(int M, int K, const float *A, long lda, const float *B,
     }
   }
 }
-// NT: C[i, j] = dot(A row i, B row j) for M <= NC_SKINNY_NT rows (decoding up to 8 sequences at once).
-// Columns go 4 at a time and rows up to 4 at a time: per 16 k, 4 loads of B and R loads of A feed 4R
-// FMAs into 4R accumulators (16 zmm on AVX-512 for R = 4), so the FMAs, not the loads, set the pace.
-// The 4 B rows (4 x K floats) stay in L1 while every row group passes over them, so B is still read
-// from memory once, however many rows M has. R is a compile-time constant per variant.
-#define NC_DW 16
-static inline void F(dots4)(const int R, int K, const float *A, long lda, const float *B, long ldb, int nc, float out[4][4]) {
-  float s[4][4][NC_DW];
-  for (int i = 0; i < R; i++) for (int c = 0; c < 4; c++) for (int l = 0; l < NC_DW; l++) s[i][c][l] = 0.f;
-  const float *b0 = B, *b1 = B + (nc > 1 ? ldb : 0), *b2 = B + (nc > 2 ? 2 * ldb : 0), *b3 = B + (nc > 3 ? 3 * ldb : 0);
-  int k = 0;
-  for (; k + NC_DW <= K; k += NC_DW)
-    for (int i = 0; i < R; i++) {
-      const float *a = A + i * lda + k;
-      for (int l = 0; l < NC_DW; l++) {
-        s[i][0][l] += a[l] * b0[k + l];
-        s[i][1][l] += a[l] * b1[k + l];
-        s[i][2][l] += a[l] * b2[k + l];
-        s[i][3][l] += a[l] * b3[k + l];
-      }
-    }
-  const float *bs[4] = { b0, b1, b2, b3 };
-  for (int i = 0; i < R; i++)
-    for (int c = 0; c < 4; c++) {
-      float t = 0;
-      for (int l = 0; l < NC_DW; l++) t += s[i][c][l];
-      for (int kk = k; kk < K; kk++) t += A[i * lda + kk] * bs[c][kk];
-      out[i][c] = t;
-    }
-}
-#define NC_GEMV_NT(RR)                                                                       \
-  static void F(gemv_nt##RR)(int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) { \
-    float r[4][4];                                                                           \
-    for (long j = j0; j < j1; j += 4) {                                                      \
-      int nc = j1 - j < 4 ? (int)(j1 - j) : 4; /* a short last block repeats row j (unused) */ \
-      F(dots4)(RR, K, A, lda, B + j * ldb, ldb, nc, r);                                      \
-      for (int i = 0; i < RR; i++)                                                           \
-        for (int c = 0; c < nc; c++) C[i * ldc + j + c] = acc ? C[i * ldc + j + c] + r[i][c] : r[i][c]; \
-    }                                                                                        \
-  }
-NC_GEMV_NT(1)
-NC_GEMV_NT(2)
-NC_GEMV_NT(3)
-NC_GEMV_NT(4)
-static void F(k_gemv_nt)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1) {
-  // rows in groups of 4, the column block outermost so each block of B is loaded from memory once
-  for (long jb = j0; jb < j1; jb += 64) {
-    long je = jb + 64 < j1 ? jb + 64 : j1;
-    for (int i0 = 0; i0 < M; i0 += 4) {
-      const float *a = A + (long)i0 * lda;
-      float *c = C + (long)i0 * ldc;
-      switch (M - i0 < 4 ? M - i0 : 4) {
-        case 1: F(gemv_nt1)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
-        case 2: F(gemv_nt2)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
-        case 3: F(gemv_nt3)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
-        default: F(gemv_nt4)(K, a, lda, B, ldb, c, ldc, acc, jb, je); break;
-      }
-    }
-  }
-}
+// NT products, included twice: B f32, and B as bf16 bits (inference weights) widened as they are read.
+#define NC_GV_B float
+#define NC_GV_LOAD(x) (x)
+#define NC_GV(name) F(name)
+#include "gemv_nt.h"
+#ifndef NC_GEMV_NT_BF16  // an ISA without its own kernel (avx512 has one) instantiates the template
+#define NC_GV_B uint16_t
+#define NC_GV_LOAD(x) nc_bf16_to_f32(x)
+#define NC_GV(name) F(name##_bf16)
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define NC_GV_PREFETCH
+#endif
+#include "gemv_nt.h"
+#endif
 
 // Filled by field name: reordering the fields of nc_isa_t in nc.h cannot wire a kernel to the wrong
 // slot, and a field left out is NULL (a crash at its first call, never a wrong kernel run silently).
@@ -349,6 +304,12 @@ const nc_isa_t NC_TABLE = {
   .packB = NC_PACKB,
   .gemv_nn = F(k_gemv_nn),
   .gemv_nt = F(k_gemv_nt),
+#ifdef NC_GEMV_NT_BF16  // an ISA's own kernel, where it has one
+  .gemv_nt_bf16 = NC_GEMV_NT_BF16,
+#else
+  .gemv_nt_bf16 = F(k_gemv_nt_bf16),
+#endif
+  .packB_bf16 = NC_PACKB_BF16,
   .add = F(k_add),
   .mul = F(k_mul),
   .scale = F(k_scale),

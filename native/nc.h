@@ -33,6 +33,18 @@ void nc_ws_release_thread(int last);  // env cleanup: free this thread's scratch
 typedef void (*nc_uk_fn)(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc);
 typedef void (*nc_packA_fn)(int trans, const float *A, long lda, int m, int k, float *dst);
 typedef void (*nc_packB_fn)(int trans, const float *B, long ldb, int k, int n, float *dst);
+// B stored as bf16 bits [N x K] (inference weights, transposed as a linear layer's): packed to the f32 layout, exact
+typedef void (*nc_packB_bf16_fn)(const uint16_t *B, long ldb, int k, int n, float *dst);
+
+// op(B) as the GEMM drivers (gemm.c, gemm_bf16.c) see it: where it is stored and how the [k x n] slice at depth
+// k0, columns j0 is packed into the driver's panel layout (f32 panels for nc_gemm_src, bf16 pairs for the bf16
+// driver). The stored type (f32, bf16) is the packer's business; the drivers only call it.
+typedef struct nc_bsrc {
+  const void *B;
+  long ldb;   // row stride of the stored matrix, in its elements
+  int trans;  // B stored [N, K] instead of [K, N]
+  void (*pack)(const struct nc_bsrc *s, long k0, long j0, int k, int n, void *dst);
+} nc_bsrc;
 
 typedef struct {
   const char *name;
@@ -42,6 +54,9 @@ typedef struct {
   // skinny GEMM (M <= NC_SKINNY rows, NT up to NC_SKINNY_NT; decoding): columns [j0, j1) of C; A row-major [M x K] (ld lda)
   void (*gemv_nn)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1);
   void (*gemv_nt)(int M, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, long j0, long j1);
+  // the same NT product with B stored as bf16 bits [N x K], each weight widened to f32 as it is read
+  void (*gemv_nt_bf16)(int M, int K, const float *A, long lda, const uint16_t *B, long ldb, float *C, long ldc, int acc, long j0, long j1);
+  nc_packB_bf16_fn packB_bf16;
   // elementwise, on [0, n)
   void (*add)(const float *a, const float *b, float *o, long n, int acc);
   void (*mul)(const float *a, const float *b, float *o, long n, int acc);
@@ -83,6 +98,13 @@ void nc_isa_init(void);           // first load: the table NANOCHAT_ISA names, e
 
 // ---- GEMM (gemm.c): C = op(A) op(B) (+ C when acc); lda/ldb/ldc are row strides of the stored matrices.
 void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel);
+// The driver alone (no skinny path): op(B) from any source `B` packs into f32 panels (nc_bsrc).
+void nc_gemm_src(int tA, int M, int N, int K, const float *A, long lda, const nc_bsrc *B, float *C, long ldc, int acc,
+                 int parallel);
+// C = op(A) B^T (+ C) with B stored as bf16 bits [N x K] (inference weights), f32 products and sums: skinny M
+// streams B's bf16 rows once; larger M packs B widened to f32 panels for the f32 micro-kernel.
+void nc_gemm_bf16w(int tA, int M, int N, int K, const float *A, long lda, const uint16_t *B, long ldb, float *C, long ldc,
+                   int acc, int parallel);
 // C = Ap Bp (+C) on packed operands: Ap holds ceil(M/MR) panels (MR floats per k), `as` floats apart;
 // Bp holds ceil(N/NR) panels (NR floats per k), `bs` floats apart (a K-slice of a longer panel is fine).
 void nc_gemm_packed(int M, int N, int K, const float *Ap, long as, const float *Bp, long bs, float *C, long ldc, int acc);
@@ -90,6 +112,9 @@ static inline long nc_packA_size(int m, int k) { return (long)((m + NC_MR - 1) /
 static inline long nc_packB_size(int k, int n) { return (long)((n + NC_NR - 1) / NC_NR) * NC_NR * k; }
 void nc_packA_ref(int trans, const float *A, long lda, int m, int k, float *dst);
 void nc_packB_ref(int trans, const float *B, long ldb, int k, int n, float *dst);
+void nc_packB_bf16_ref(const uint16_t *B, long ldb, int k, int n, float *dst);
+// one bf16 (the top half of an f32) as the f32 it stands for: exact
+static inline float nc_bf16_to_f32(uint16_t h) { union { uint32_t u; float f; } v = { (uint32_t)h << 16 }; return v.f; }
 void nc_uk_ref(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, int acc);
 
 // ---- attention (attention.c)

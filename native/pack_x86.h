@@ -83,3 +83,26 @@ static void F(packB)(int trans, const float *B, long ldb, int k, int n, float *d
     }
   if (nf < n) nc_packB_ref(trans, trans ? B + (long)nf * ldb : B + nf, ldb, k, n - nf, dst + (long)(nf / NC_NR) * k * NC_NR);
 }
+
+// B stored as bf16 bits [n x k] (inference weights, a linear layer's layout): the transposing branch of packB
+// above, each run of 8 bf16 of a row widened to 8 floats (zero-extend, shift left 16: exact) before the transpose.
+static void F(packB_bf16)(const uint16_t *B, long ldb, int k, int n, float *dst) {
+  int nf = n / NC_NR * NC_NR;  // whole panels; a short last one goes through the reference packer
+  for (int j0 = 0; j0 < nf; j0 += NC_NR) {
+    float *d = dst + (long)(j0 / NC_NR) * k * NC_NR;
+    int kk = 0;
+    for (; kk + 8 <= k; kk += 8)
+      for (int jb = 0; jb < NC_NR; jb += 8) {
+        __m256 r[8];
+        for (int j = 0; j < 8; j++) {
+          __m128i h = _mm_loadu_si128((const __m128i *)(B + (long)(j0 + jb + j) * ldb + kk));
+          r[j] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+        }
+        F(tr8)(r);
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + (long)(kk + i) * NC_NR + jb, r[i]);
+      }
+    for (; kk < k; kk++)
+      for (int j = 0; j < NC_NR; j++) d[(long)kk * NC_NR + j] = nc_bf16_to_f32(B[(long)(j0 + j) * ldb + kk]);
+  }
+  if (nf < n) nc_packB_bf16_ref(B + (long)nf * ldb, ldb, k, n - nf, dst + (long)(nf / NC_NR) * k * NC_NR);
+}

@@ -13,5 +13,10 @@ function find(dir) {
 }
 
 const files = find('dist/test').sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
+// a hung test (a GPU driver that never answers, say) must fail the run, not stall CI: the suite takes about 2 min
+const LIMIT_MS = 20 * 60_000;
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], {
+  stdio: 'inherit', timeout: LIMIT_MS, killSignal: 'SIGKILL',
+});
+if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL') console.error(`npm test: stopped after ${LIMIT_MS / 60_000} minutes`);
 process.exit(r.status ?? 1);

@@ -3,12 +3,16 @@
 // only when called; it exports `run(argv)` and returns the exit code. A UserError prints as one line.
 
 import { UserError } from './common/errors.js';
+import { initBackend } from './tensor/backends.js';
+import { listProcessFlag } from './cli/flags.js';
 
 type Runner = (argv: string[]) => Promise<number | void>;
 
 interface Command {
   summary: string;
   load?: () => Promise<Runner>;
+  /** the command computes with a backend: main takes its --backend flag and opens the backend first */
+  computes?: boolean;
 }
 
 const commands: Record<string, Command> = {
@@ -16,18 +20,20 @@ const commands: Record<string, Command> = {
   'tok-train': { summary: 'train the BPE tokenizer' },
   'tok-eval': { summary: 'compare the tokenizer\'s compression with GPT-2 and GPT-4' },
   'tok-encode': { summary: 'encode stdin to token ids (or --decode ids to text)' },
-  'base-train': { summary: 'pretrain a GPT; --depth sets everything else' },
-  'base-eval': { summary: 'bits per byte on train/val, CORE score, samples' },
-  'score': { summary: 'loss, bits per byte and perplexity of a text under a checkpoint' },
-  'mid-train': { summary: 'midtraining on the chat mixture' },
-  'chat-sft': { summary: 'supervised finetuning' },
-  'chat-rl': { summary: 'reinforcement learning on GSM8K' },
-  'chat-eval': { summary: 'ARC, MMLU, GSM8K, HumanEval, SpellingBee, ChatCORE' },
-  'chat': { summary: 'talk to a model in the terminal' },
-  'serve': { summary: 'web UI and OpenAI-compatible HTTP API' },
-  'speedrun': { summary: 'the whole pipeline, then the report' },
+  'base-train': { computes: true, summary: 'pretrain a GPT; --depth sets everything else' },
+  'base-eval': { computes: true, summary: 'bits per byte on train/val, CORE score, samples' },
+  'score': { computes: true, summary: 'loss, bits per byte and perplexity of a text under a checkpoint' },
+  'mid-train': { computes: true, summary: 'midtraining on the chat mixture' },
+  'chat-sft': { computes: true, summary: 'supervised finetuning' },
+  'chat-rl': { computes: true, summary: 'reinforcement learning on GSM8K' },
+  'chat-eval': { computes: true, summary: 'ARC, MMLU, GSM8K, HumanEval, SpellingBee, ChatCORE' },
+  'chat': { computes: true, summary: 'talk to a model in the terminal' },
+  'serve': { computes: true, summary: 'web UI and OpenAI-compatible HTTP API' },
+  'speedrun': { computes: true, summary: 'the whole pipeline, then the report' },
   'report': { summary: 'assemble report.md from the stage sections' },
   'bench': { summary: 'benchmarks: `bench kernels|tokenizer|train|serve|all`' },
+  'import': { summary: 'convert a checkpoint folder of nanochat\'s (model_<step>.pt, tokenizer.pkl) into ours' },
+  'export': { summary: 'write a checkpoint of ours in nanochat\'s layout (`export --to nanochat DIR`)' },
 };
 
 /** Register a subcommand's module (kept in one place so the table above reads as the CLI's map). */
@@ -50,6 +56,8 @@ wire('speedrun', async () => (await import('./commands/speedrun.js')).run);
 wire('data', async () => (await import('./commands/data.js')).run);
 wire('chat', async () => (await import('./commands/chat.js')).run);
 wire('serve', async () => (await import('./commands/serve.js')).run);
+wire('import', async () => (await import('./commands/import.js')).run);
+wire('export', async () => (await import('./commands/export.js')).run);
 
 function help(): string {
   const w = Math.max(...Object.keys(commands).map((k) => k.length)) + 2;
@@ -61,7 +69,8 @@ function help(): string {
     ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(w)}${c.summary}${c.load ? '' : '  [not implemented yet]'}`),
     '',
     'Environment: NANOCHAT_BASE_DIR (default ~/.cache/nanochat), NANOCHAT_DATA_MIRROR (offline data folder or URL),',
-    '             NANOCHAT_BACKEND (ref|native, default: fastest that loads), NANOCHAT_THREADS (default: all cores).',
+    '             NANOCHAT_BACKEND (ref|native|webgpu; default: webgpu on a hardware GPU, else native), NANOCHAT_THREADS.',
+    'Commands that compute take --backend ref|native|webgpu (the same choice as NANOCHAT_BACKEND, for one run).',
     '',
   ].join('\n');
 }
@@ -82,7 +91,26 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const run = await cmd.load();
-  return (await run(rest)) ?? 0;
+  if (!cmd.computes) return (await run(rest)) ?? 0;
+  listProcessFlag('    --backend <value>', 'ref, native or webgpu (default: webgpu on a hardware GPU adapter, else native)');
+  const { backend, argv: flags } = takeBackendFlag(rest);
+  if (!flags.includes('--help') && !flags.includes('-h')) await initBackend(backend);
+  return (await run(flags)) ?? 0;
+}
+
+/** `--backend NAME` or `--backend=NAME` taken out of a command's flags. */
+function takeBackendFlag(argv: string[]): { backend?: string; argv: string[] } {
+  const out: string[] = [];
+  let backend: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--backend') {
+      backend = argv[++i];
+      if (backend === undefined || backend.startsWith('--')) throw new UserError('--backend needs a value: ref, native or webgpu');
+    } else if (a.startsWith('--backend=')) backend = a.slice('--backend='.length);
+    else out.push(a);
+  }
+  return { backend, argv: out };
 }
 
 main(process.argv.slice(2)).then(

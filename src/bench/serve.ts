@@ -1,12 +1,15 @@
 // `nanochat bench serve`: how fast the engine decodes and how the server holds up under load.
 //
-// 1. Single-stream decode, depth 4 and 8 (random weights, vocab 65536 like the reference): the
-//    engine's per-token work (one cached forward of one token, then top-k sampling) timed over
-//    --decode-tokens steps after a 32-token prompt. Reported against the forward FLOPs per token
-//    (2 x non-embedding parameters + attention over the cache) and the weight bytes a step must
-//    read: at batch 1 every weight is used once per token, so a decode step is bound by memory
-//    traffic, and the share of the step spent outside the forward (sampling, bookkeeping) says
-//    whether the engine adds overhead on top.
+// 1. Single-stream decode, depths 4, 20 and 32 (random weights, vocab 65536 like the reference), with the
+//    weights in f32 and in bf16 (--dtype; src/tensor/bf16-weights.ts): the engine's per-token work (one
+//    cached forward of one token, then top-k sampling) timed over --decode-tokens steps after a 32-token
+//    prompt. Reported against the forward FLOPs per token (2 x non-embedding parameters + attention over
+//    the cache) and the weight bytes a step must read: at batch 1 every weight is used once per token, so a
+//    decode step is bound by memory traffic. The bound is the machine's copy bandwidth (bytes read + written
+//    per second by a 256 MB copy on every thread, best of 5, measured right before each run) over the
+//    weight bytes per token; a decode that only reads can pass it slightly. The share of the step spent
+//    outside the forward (sampling, bookkeeping) says whether the engine adds overhead on top. Prefill:
+//    tokens/s of one 128-token prompt (best of 2).
 // 2. Load: a depth-4 model (random weights, byte-level tokenizer, in a temp base dir unless -i names
 //    a real checkpoint) served on 127.0.0.1; --clients concurrent streaming clients (OpenAI-style
 //    /v1/chat/completions) loop for --duration seconds. Reported: requests completed, errors (target
@@ -23,6 +26,8 @@ import { machinePeakFlops } from '../tensor/peak.js';
 import { sampleToken } from '../engine/sampling.js';
 import { seededRng } from '../tensor/random.js';
 import { hostData } from '../tensor/tensor.js';
+import { inferInBf16, keepsF32, toBf16Weight } from '../tensor/bf16-weights.js';
+import { setMatmulPrecision } from '../tensor/precision.js';
 import { BpeTokenizer, ourSpecials } from '../tokenizer/bpe.js';
 import { saveTokenizer } from '../tokenizer/io.js';
 import { checkpointDir, saveCheckpoint } from '../checkpoint/checkpoint.js';
@@ -35,16 +40,19 @@ const FLAGS: FlagSpec = {
   'max-tokens': { type: 'string', default: '64', help: 'max tokens per load-test request' },
   workers: { type: 'string', default: '1', help: 'server model workers in the load test' },
   batch: { type: 'string', default: '1,8', help: 'requests a worker decodes together in the load test; a list runs the test once per value, the first is the peer of the others' },
-  depths: { type: 'string', default: '4,8', help: 'model depths for the single-stream decode test (empty skips it)' },
+  depths: { type: 'string', default: '4,20,32', help: 'model depths for the single-stream decode test (empty skips it; d32 in f32 needs ~8 GB)' },
+  dtype: { type: 'string', default: 'f32,bf16', help: 'weight storage of the decode test, bf16 and/or f32 (a list runs each)' },
   'decode-tokens': { type: 'string', default: '128', help: 'decode steps timed per depth' },
   source: { type: 'string', short: 'i', help: 'serve this checkpoint stage (base|mid|sft|rl) in the load test instead of a random d4' },
 };
 
 const DECODE_VOCAB = 65536;
 const PROMPT_LEN = 32;
+const PREFILL_LEN = 128;
 
 interface DecodeResult {
   depth: number;
+  dtype: 'f32' | 'bf16';
   params_non_embedding: number;
   tokens_per_sec: number;
   ms_per_token: number;
@@ -53,26 +61,84 @@ interface DecodeResult {
   gflops: number;
   /** fraction of the machine's measured FLOP/s peak */
   flops_utilization: number;
-  /** float32 weight bytes read per step / step time */
+  /** weight bytes read per step (f32 or bf16 matrices; the embedding row is negligible) / step time */
   weight_gb_per_sec: number;
+  weight_bytes_per_token: number;
+  /** copy bandwidth measured just before the run: bytes read + written per second */
+  copy_gb_per_sec: number;
+  /** copy bandwidth / weight bytes per token, and the measured tokens/s as a share of it */
+  bound_tokens_per_sec: number;
+  bound_share: number;
+  prefill_tokens_per_sec: number;
+  /** the process's resident memory after the run */
+  rss_gb: number;
   /** share of the step spent outside the model's forward (sampling, engine bookkeeping) */
   overhead_share: number;
 }
 
-function decodeBench(depth: number, steps: number): DecodeResult {
+/**
+ * Random weights (uniform, std 1/sqrt(fan_in); the embedding std 1), matrix by matrix; with bf16 each matrix is
+ * converted right after it is filled, so at most one matrix is ever held in f32 (the GPT's zeroed f32 buffers
+ * take no memory until written). xorshift, not initWeights' Gaussian: d32 has 1.9B weights to fill.
+ */
+function randomWeights(model: GPT, dtype: 'f32' | 'bf16'): void {
+  let x = 0x9e3779b9;
+  for (const [name, t] of model.params) {
+    const d = hostData(t.data);
+    const half = Math.sqrt(3) * (name === 'transformer.wte.weight' ? 1 : 1 / Math.sqrt(t.shape[1]));
+    for (let i = 0; i < d.length; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      d[i] = ((x >>> 0) / 2147483648 - 1) * half;
+    }
+    if (dtype === 'bf16' && !keepsF32(name)) toBf16Weight(t);
+  }
+}
+
+/** Bytes read + written per second by a copy of 256 MB on the backend (all its threads), best of 5. */
+function copyBandwidth(): number {
+  const be = getBackend(), n = 64 << 20;
+  const src = be.alloc(n), dst = be.alloc(n);
+  be.fill(src, 1, n);
+  be.fill(dst, 0, n);
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    be.copy(src, dst, n);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return (2 * 4 * n) / (best / 1000);
+}
+
+async function decodeBench(depth: number, steps: number, dtype: 'f32' | 'bf16'): Promise<DecodeResult> {
   const headDim = depth <= 4 ? 64 : 128;
   const warm = Math.min(8, steps); // untimed first steps (first-call allocations)
-  const len = PROMPT_LEN + warm + steps;
+  const len = Math.max(PROMPT_LEN + warm + steps, PREFILL_LEN);
   const model = new GPT(configFromDepth(depth, DECODE_VOCAB, len, { headDim }));
-  model.initWeights(1);
-  // init zeroes the head: give it values so sampling sees a real distribution
-  const head = hostData(model.param('lm_head.weight').data);
+  randomWeights(model, dtype);
+  if (dtype === 'bf16') inferInBf16(model); // the matrices are bf16 already; sets the matmul precision
+  try {
+    return await timeDecode(model, depth, steps, warm, len, dtype);
+  } finally {
+    setMatmulPrecision('f32');
+  }
+}
+
+async function timeDecode(model: GPT, depth: number, steps: number, warm: number, len: number, dtype: 'f32' | 'bf16'): Promise<DecodeResult> {
   const rng = seededRng(3);
-  for (let i = 0; i < head.length; i++) head[i] = (rng() - 0.5) * 0.1;
   const nonEmb = model.numParams() - model.param('transformer.wte.weight').size;
+  let prefillMs = Infinity;
+  const long = Int32Array.from({ length: PREFILL_LEN }, (_, i) => (i * 104729) % DECODE_VOCAB);
+  for (let r = 0; r < 2; r++) {
+    const c = model.newCache(1, PREFILL_LEN);
+    const t = performance.now();
+    await model.forwardCached(long, 1, PREFILL_LEN, c);
+    prefillMs = Math.min(prefillMs, performance.now() - t);
+    model.releaseCache(c);
+  }
+  const copyBw = copyBandwidth();
   const cache = model.newCache(1, len);
   const prompt = Int32Array.from({ length: PROMPT_LEN }, (_, i) => (i * 7919) % DECODE_VOCAB);
-  let logits = model.forwardCached(prompt, 1, PROMPT_LEN, cache);
+  let logits = await model.forwardCached(prompt, 1, PROMPT_LEN, cache);
   const ids = new Int32Array(1);
   let forwardMs = 0;
   let t0 = 0;
@@ -80,19 +146,24 @@ function decodeBench(depth: number, steps: number): DecodeResult {
     if (s === warm) { t0 = performance.now(); forwardMs = 0; }
     ids[0] = sampleToken(logits, 0, DECODE_VOCAB, { temperature: 0.6, topK: 50 }, rng);
     const f0 = performance.now();
-    logits = model.forwardCached(ids, 1, 1, cache);
+    logits = await model.forwardCached(ids, 1, 1, cache);
     forwardMs += performance.now() - f0;
   }
   const totalMs = performance.now() - t0;
+  model.releaseCache(cache);
   const msPerToken = totalMs / steps;
   const { nLayer, nEmbd } = model.config;
   const meanCache = PROMPT_LEN + warm + steps / 2;
   const flops = 2 * nonEmb + 4 * nLayer * nEmbd * meanCache; // q.k and p.v over the cache
   const tps = 1000 / msPerToken;
+  const bytes = (dtype === 'bf16' ? 2 : 4) * nonEmb;
   return {
-    depth, params_non_embedding: nonEmb, tokens_per_sec: tps, ms_per_token: msPerToken, flops_per_token: flops,
+    depth, dtype, params_non_embedding: nonEmb, tokens_per_sec: tps, ms_per_token: msPerToken, flops_per_token: flops,
     gflops: (flops * tps) / 1e9, flops_utilization: (flops * tps) / machinePeakFlops().flops,
-    weight_gb_per_sec: (4 * nonEmb * tps) / 1e9, overhead_share: 1 - forwardMs / totalMs,
+    weight_gb_per_sec: (bytes * tps) / 1e9, overhead_share: 1 - forwardMs / totalMs,
+    weight_bytes_per_token: bytes, copy_gb_per_sec: copyBw / 1e9, bound_tokens_per_sec: copyBw / bytes,
+    bound_share: tps / (copyBw / bytes), prefill_tokens_per_sec: PREFILL_LEN / (prefillMs / 1000),
+    rss_gb: process.memoryUsage().rss / 1e9,
   };
 }
 
@@ -207,18 +278,22 @@ async function loadBench(o: { clients: number; durationS: number; maxTokens: num
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const p = parse('bench serve', 'Single-stream decode speed (depth 4 and 8) and a streaming load test of `nanochat serve`.', FLAGS, argv);
+  const p = parse('bench serve', 'Single-stream decode and prefill speed (depths 4, 20, 32; f32 and bf16 weights) against the memory-bandwidth bound, and a streaming load test of `nanochat serve`.', FLAGS, argv);
   const say = (s: string) => (p.json ? process.stderr : process.stdout).write(s + '\n');
   const be = getBackend();
   const peak = machinePeakFlops();
   say(`bench serve: backend ${be.name} (${be.threads} threads), peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source})`);
   const depths = String(p.values.depths ?? '').split(',').filter(Boolean).map(Number);
   const steps = num(p, 'decode-tokens', { min: 1, max: 100000 });
+  const dtypes = String(p.values.dtype ?? '').split(',').filter(Boolean).map((d) => {
+    if (d !== 'f32' && d !== 'bf16') throw new UserError(`--dtype takes bf16 and/or f32 separated by commas, got '${p.values.dtype}'`);
+    return d;
+  });
   const decode: DecodeResult[] = [];
-  for (const d of depths) {
-    const r = decodeBench(d, steps);
+  for (const d of depths) for (const dtype of dtypes) {
+    const r = await decodeBench(d, steps, dtype);
     decode.push(r);
-    say(`  decode d${d}: ${r.tokens_per_sec.toFixed(1)} tok/s (${r.ms_per_token.toFixed(2)} ms/token), ${(r.flops_per_token / 1e6).toFixed(1)} MFLOP/token -> ${r.gflops.toFixed(1)} GFLOP/s (${(100 * r.flops_utilization).toFixed(1)}% of peak), weights ${r.weight_gb_per_sec.toFixed(1)} GB/s, ${(100 * r.overhead_share).toFixed(1)}% of the step outside the forward`);
+    say(`  decode d${d} ${dtype}: ${r.tokens_per_sec.toFixed(1)} tok/s (${r.ms_per_token.toFixed(2)} ms/token), ${(100 * r.bound_share).toFixed(0)}% of the bandwidth bound ${r.bound_tokens_per_sec.toFixed(1)} tok/s (copy ${r.copy_gb_per_sec.toFixed(1)} GB/s / ${(r.weight_bytes_per_token / 1e6).toFixed(0)} MB per token); prefill ${r.prefill_tokens_per_sec.toFixed(0)} tok/s; ${(r.flops_per_token / 1e6).toFixed(1)} MFLOP/token -> ${r.gflops.toFixed(1)} GFLOP/s (${(100 * r.flops_utilization).toFixed(1)}% of peak), weights ${r.weight_gb_per_sec.toFixed(1)} GB/s, ${(100 * r.overhead_share).toFixed(1)}% of the step outside the forward, RSS ${r.rss_gb.toFixed(2)} GB`);
   }
   const durationS = num(p, 'duration', { min: 0, allowFloat: true });
   const batches = String(p.values.batch ?? '1').split(',').filter(Boolean).map((b) => {

@@ -79,9 +79,9 @@ export async function run(argv: string[]): Promise<void> {
     // rows per pass: the whole step at depth 4; half of it (2 accumulation passes) at depth 8 to bound memory
     const B = depth <= 4 ? ROWS : ROWS / 2, accum = ROWS / B;
     const run = syntheticStep(configFromDepth(depth, VOCAB, SEQ, { headDim }), B, accum);
-    run.step();
+    await run.step();
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) run.step();
+    for (let i = 0; i < steps; i++) await run.step();
     const dt = (performance.now() - t0) / 1000 / steps;
     const tps = (ROWS * SEQ) / dt;
     const mfu = (run.model.flopsPerToken() * tps) / peak.flops;

@@ -46,3 +46,21 @@ export function applyDtype(p: Parsed, be: Backend = getBackend()): string {
   setMatmulPrecision(precision);
   return line;
 }
+
+/** The weight storage of the inference commands' `--dtype` (chat, serve, chat-eval, base-eval). */
+export type WeightsDtype = 'bf16' | 'f32';
+
+export const WEIGHTS_DTYPE_FLAG: FlagSpec = {
+  dtype: {
+    type: 'string',
+    help: 'weight storage: bf16 (half the memory and the bytes read per token; matmuls bf16 x bf16 with f32 sums ' +
+      'where the CPU has AVX512_BF16, else f32 x bf16) or f32 (default for our checkpoints: as trained)',
+  },
+};
+
+/** --dtype of an inference command, checked; undefined when not given (the checkpoint's own storage). */
+export function weightsDtype(p: Parsed): WeightsDtype | undefined {
+  const flag = str(p, 'dtype');
+  if (flag !== undefined && flag !== 'bf16' && flag !== 'f32') throw new UserError(`--dtype must be bf16 or f32, got '${flag}'`);
+  return flag;
+}

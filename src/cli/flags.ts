@@ -59,6 +59,15 @@ function negativeValuesInline(argv: string[], options: OptionSpec): string[] {
   return result;
 }
 
+/**
+ * Flags main.ts takes before the command parses its own (--backend of the commands that compute), listed in that
+ * command's --help like its own.
+ */
+const processFlags: [string, string][] = [];
+export function listProcessFlag(left: string, help: string): void {
+  processFlags.push([left, help]);
+}
+
 export function usage(command: string, summary: string, spec: FlagSpec): string {
   const lines = [`Usage: nanochat ${command} [flags]`, '', summary, '', 'Flags:'];
   const rows = Object.entries(spec).map(([name, f]) => {
@@ -66,6 +75,7 @@ export function usage(command: string, summary: string, spec: FlagSpec): string 
     const def = f.default !== undefined && f.default !== false ? ` (default: ${f.default})` : '';
     return [left, f.help + def];
   });
+  rows.push(...processFlags);
   rows.push(['    --json', 'print one JSON object with the results as the last stdout line; human output goes to stderr']);
   rows.push(['-h, --help', 'show this help']);
   const w = Math.max(...rows.map((r) => r[0].length)) + 2;

@@ -11,7 +11,7 @@ export function modelFlags(defaultSource?: string, stages = 'base, mid, sft or r
   return {
     source: {
       type: 'string', short: 'i', ...(defaultSource ? { default: defaultSource } : {}),
-      help: `checkpoint stage: ${stages}${defaultSource ? '' : ' (required)'}`,
+      help: `checkpoint stage: ${stages}, or nanochat:DIR (a checkpoint folder of nanochat's)${defaultSource ? '' : ' (required)'}`,
     },
     'model-tag': { type: 'string', help: 'checkpoint tag (default: the deepest d<N>)' },
     step: { type: 'string', help: 'checkpoint step (default: the latest)' },

@@ -9,7 +9,8 @@ import { markdownTable } from '../report/markdown-table.js';
 import { writeReportSection } from '../report/section.js';
 import { parse, num, str, out, emitJson, type FlagSpec } from '../cli/flags.js';
 import { modelFlags, modelChoice } from '../cli/model-flags.js';
-import { loadModelAndTokenizer } from '../checkpoint/load.js';
+import { WEIGHTS_DTYPE_FLAG, weightsDtype } from '../cli/dtype.js';
+import { loadModelAndTokenizer, nanochatFolder } from '../checkpoint/load.js';
 import { UserError } from '../common/errors.js';
 import { evaluateBpb } from '../eval/bpb.js';
 import { greedySamples, SAMPLE_PROMPTS } from '../eval/samples.js';
@@ -21,8 +22,10 @@ import { coreCsv, coreScoreLine, coreTable, runCore, type CoreRun } from '../eva
 import { readCoreConfig } from '../eval/core-tasks.js';
 
 const FLAGS: FlagSpec = {
+  source: { type: 'string', short: 'i', default: 'base', help: 'base, or nanochat:DIR (a checkpoint folder of nanochat\'s)' },
   'model-tag': modelFlags()['model-tag'],
   step: modelFlags().step,
+  ...WEIGHTS_DTYPE_FLAG,
   'device-batch-size': { type: 'string', default: '8', help: 'rows per forward pass' },
   'split-tokens': { type: 'string', default: '10485760', help: 'tokens scored on each of train and val (0: skip bits per byte)' },
   'data-dir': { type: 'string', help: 'pretraining shards (default: $NANOCHAT_BASE_DIR/data/pretrain_openstax)' },
@@ -35,7 +38,9 @@ const FLAGS: FlagSpec = {
 export async function run(argv: string[]): Promise<number> {
   const p = parse('base-eval', 'Evaluate a base checkpoint: train/val bits per byte, samples and the CORE score.', FLAGS, argv);
   const log = out(p);
-  const { model, tok, tag, step } = loadModelAndTokenizer(modelChoice(p, 'base'));
+  const source = str(p, 'source') ?? 'base';
+  if (source !== 'base' && nanochatFolder(source) === undefined) throw new UserError(`base-eval evaluates base checkpoints: -i base or -i nanochat:DIR, not '${source}'`);
+  const { model, tok, tag, step } = loadModelAndTokenizer({ ...modelChoice(p, source), dtype: weightsDtype(p) });
   const B = num(p, 'device-batch-size', { min: 1 }), splitTokens = num(p, 'split-tokens', { min: 0 });
   const maxPerTask = num(p, 'max-per-task', { min: -1 });
   const coreLabels = str(p, 'core-tasks')?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -63,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       log(`${name === 'ood' ? `val (out of domain: ${oodShard})` : name} bpb: ${r.bpb.toFixed(4)} (${r.tokens.toLocaleString('en-US')} tokens)`);
     }
   }
-  const samples = greedySamples(model, tok, SAMPLE_PROMPTS, 16);
+  const samples = await greedySamples(model, tok, SAMPLE_PROMPTS, 16);
   for (const s of samples) log(`sample: ${s}`);
 
   // CORE: every task of core.yaml whose data is present; the score says over how many it was taken

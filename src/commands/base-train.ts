@@ -26,7 +26,7 @@ import { machinePeakFlops, mfuBasis } from '../tensor/peak.js';
 import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
 import { loadTokenizer } from '../tokenizer/io.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { getBackend } from '../tensor/backends.js';
+import { getBackend, whyNotGpu } from '../tensor/backends.js';
 import { matmulPrecision } from '../tensor/precision.js';
 
 const BASE_TRAIN_FLAGS: FlagSpec = {
@@ -194,7 +194,8 @@ export async function baseTrain(o: BaseTrainOptions, tok: TextTokenizer, log: (s
   log(`model d${o.depth}: ${params.toLocaleString('en-US')} parameters (2VC + 12LC^2 = ${(2 * model.vocabPadded * config.nEmbd + 12 * config.nLayer * config.nEmbd ** 2).toLocaleString('en-US')}), ` +
     `dim ${config.nEmbd}, ${config.nHead} heads of ${model.headDim} (${config.nKvHead} kv), vocab ${tok.vocabSize} (padded ${model.vocabPadded})`);
   log(`FLOPs per token ${flopsPerToken.toExponential(3)}; ${numIterations} steps x ${o.totalBatchSize} tokens = ${tokens.toLocaleString('en-US')} tokens (${(tokens / params).toFixed(2)} tokens/param); ` +
-    `grad accumulation ${gradAccum}; backend ${getBackend().name} (${getBackend().threads} threads)`);
+    `grad accumulation ${gradAccum}; backend ${getBackend().name} (${getBackend().threads} threads` +
+    `${whyNotGpu() ? `; ${whyNotGpu()}` : ''})`);
 
   const loader = new BestFitLoader(tok, split.train, o.deviceBatchSize, o.maxSeqLen, { state: loaderState });
   const epochTokens = await loader.epochTokens();
@@ -226,7 +227,7 @@ export async function baseTrain(o: BaseTrainOptions, tok: TextTokenizer, log: (s
     },
     sampleEvery: trainerPeriod(o.sampleEvery, numIterations),
     sample: async (step) => {
-      const samples = greedySamples(model, tok, SAMPLE_PROMPTS, 16);
+      const samples = await greedySamples(model, tok, SAMPLE_PROMPTS, 16);
       samplesLog.push(`step ${step}`, ...samples.map((s) => `  ${s}`));
       for (const s of samples) log(`  sample: ${s}`);
     },

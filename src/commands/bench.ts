@@ -25,6 +25,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const load = benches[what];
   if (!load) throw new UserError(`unknown benchmark '${what}': choose one of ${[...names, 'all'].join(', ')}`);
-  await (await load())(rest);
+  // kernels and train on the GPU backend are their own benchmark: the GPU beside native, shares of the GPU's peak
+  const backend = rest.find((a, i) => rest[i - 1] === '--backend') ?? rest.find((a) => a.startsWith('--backend='))?.slice(10);
+  if (backend !== undefined && backend !== 'native') {
+    if (backend !== 'webgpu' || (what !== 'kernels' && what !== 'train')) {
+      throw new UserError(`bench ${what} --backend ${backend}: only \`bench kernels\` and \`bench train\` take --backend webgpu`);
+    }
+    const gpuBench = await import('../bench/webgpu.js');
+    await (what === 'kernels' ? gpuBench.benchKernels : gpuBench.benchTrain)(rest);
+    return 0;
+  }
+  await (await load())(rest.filter((a, i) => a !== '--backend' && rest[i - 1] !== '--backend' && !a.startsWith('--backend=')));
   return 0;
 }

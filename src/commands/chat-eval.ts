@@ -19,17 +19,18 @@ import { writeReportSection } from '../report/section.js';
 import { join } from 'node:path';
 import { parse, num, str, out, emitJson, type FlagSpec } from '../cli/flags.js';
 import { modelFlags, modelChoice } from '../cli/model-flags.js';
-import { loadModelAndTokenizer } from '../checkpoint/load.js';
+import { WEIGHTS_DTYPE_FLAG, weightsDtype } from '../cli/dtype.js';
+import { loadModelAndTokenizer, sourceStage } from '../checkpoint/load.js';
 import { UserError } from '../common/errors.js';
 import { baseDir } from '../common/paths.js';
 import { Engine } from '../engine/engine.js';
 import { recordMetrics, type Column } from '../report/report.js';
-import { parseStage } from '../checkpoint/checkpoint.js';
 import { chatSamples, samplesMarkdown, SAMPLE_PROMPTS } from '../eval/chat-samples.js';
 import { ALL_CHAT_TASKS, chatCore, parseTaskList, runChatEval, resultsTable, resultsCsv } from '../eval/chat-eval.js';
 
 const FLAGS: FlagSpec = {
   ...modelFlags(undefined, 'mid, sft or rl'),
+  ...WEIGHTS_DTYPE_FLAG,
   task: { type: 'string', short: 'a', help: `tasks, separated by '|' or ',' (default: all of ${ALL_CHAT_TASKS.join(', ')})` },
   'max-problems': { type: 'string', help: 'evaluate N problems of each task, drawn with the fixed seed 42 (the same N every run)' },
   'num-samples': { type: 'string', short: 'n', default: '1', help: 'samples per generative problem (solved if any is right)' },
@@ -47,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = out(p);
   const source = str(p, 'source');
   if (source === undefined) throw new UserError('give the checkpoint source with -i mid, -i sft or -i rl');
-  const stage = parseStage(source);
+  const stage = sourceStage(source);
   if (stage === 'base') throw new UserError('chat-eval evaluates chat models (-i mid, sft or rl); for a base model run `nanochat base-eval`');
   const tasks = parseTaskList(str(p, 'task'));
   const sampleCount = num(p, 'samples', { min: 0, max: SAMPLE_PROMPTS.length });
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     dataDir: str(p, 'data-dir'),
     log,
   };
-  const { model, tok, tag, step } = loadModelAndTokenizer(modelChoice(p));
+  const { model, tok, tag, step } = loadModelAndTokenizer({ ...modelChoice(p), dtype: weightsDtype(p) });
   log(`chat-eval ${stage}/${tag} step ${step}: ${tasks.join(', ')}`);
 
   const results = await runChatEval(model, tok, opts);
@@ -71,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const line of table) log(line);
   const cc = chatCore(results);
   log(`ChatCORE: ${Number.isFinite(cc) ? cc.toFixed(4) : 'n/a'} (mean centered accuracy over ${results.length} of ${ALL_CHAT_TASKS.length} tasks)`);
-  const samples = chatSamples(new Engine(model, tok), sampleCount, opts.maxNewTokens);
+  const samples = await chatSamples(new Engine(model, tok), sampleCount, opts.maxNewTokens);
   for (const s of samples) log(`\nUser: ${s.prompt}\nAssistant: ${s.answer}`);
 
   const dir = join(baseDir(), 'chat_eval');

@@ -71,11 +71,14 @@ export interface Rollout {
  * tokens of this question) / questionsPerStep, so the step's summed gradient is the mean over questions
  * of -sum(logprob * advantage) / tokens.
  */
-export function rollout(engine: Engine, tok: TextTokenizer, task: EvalTask, conv: Conversation, opts: { numSamples: number; maxNewTokens: number; temperature: number; topK: number; seed: number; questionsPerStep: number }): Rollout {
+export async function rollout(
+  engine: Engine, tok: TextTokenizer, task: EvalTask, conv: Conversation,
+  opts: { numSamples: number; maxNewTokens: number; temperature: number; topK: number; seed: number; questionsPerStep: number },
+): Promise<Rollout> {
   const prompt = renderForCompletion(tok, conv);
   const maxTokens = Math.min(opts.maxNewTokens, engine.room(prompt.length));
   if (maxTokens < 1) throw new UserError(`a GSM8K prompt of ${prompt.length} tokens leaves no room in the model's context`);
-  const res = engine.generateBatch(prompt, { numSamples: opts.numSamples, maxTokens, temperature: opts.temperature, topK: opts.topK, seed: opts.seed });
+  const res = await engine.generateBatch(prompt, { numSamples: opts.numSamples, maxTokens, temperature: opts.temperature, topK: opts.topK, seed: opts.seed });
   const rewards = res.generated.map((g) => task.reward(conv, tok.decode(g)));
   const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
   const advantages = rewards.map((r) => r - mean);
@@ -104,7 +107,10 @@ export function rollout(engine: Engine, tok: TextTokenizer, task: EvalTask, conv
  * pass@1..k on n questions sampled with seed 42 (tasks/subset.ts): fraction with at least one correct answer
  * among the first j samples.
  */
-export function passAtK(engine: Engine, tok: TextTokenizer, task: EvalTask, n: number, k: number, opts: { maxNewTokens: number; temperature: number; topK: number; seed: number }): number[] {
+export async function passAtK(
+  engine: Engine, tok: TextTokenizer, task: EvalTask, n: number, k: number,
+  opts: { maxNewTokens: number; temperature: number; topK: number; seed: number },
+): Promise<number[]> {
   const hits = new Array<number>(k).fill(0);
   const sample = shuffledSubset(task, n);
   const total = sample.size();
@@ -113,7 +119,7 @@ export function passAtK(engine: Engine, tok: TextTokenizer, task: EvalTask, n: n
     const prompt = renderForCompletion(tok, conv);
     const room = engine.room(prompt.length);
     if (room < 1) continue;
-    const res = engine.generateBatch(prompt, { numSamples: k, maxTokens: Math.min(opts.maxNewTokens, room), temperature: opts.temperature, topK: opts.topK, seed: opts.seed + i });
+    const res = await engine.generateBatch(prompt, { numSamples: k, maxTokens: Math.min(opts.maxNewTokens, room), temperature: opts.temperature, topK: opts.topK, seed: opts.seed + i });
     let any = false;
     res.generated.forEach((g, j) => {
       any ||= task.evaluate(conv, tok.decode(g));
@@ -166,7 +172,7 @@ export async function run(argv: string[]): Promise<number> {
     nextBatch: async () => {
       if (stepRewards.length >= perStep * numSamples) { stepRewards = []; stepLengths = []; stepNll = { sum: 0, n: 0 }; }
       const qi = order[cursor % order.length];
-      const r = rollout(engine, tok, trainTask, trainTask.get(qi), { ...sampling, numSamples, seed: seed * 1_000_003 + cursor, questionsPerStep: perStep });
+      const r = await rollout(engine, tok, trainTask, trainTask.get(qi), { ...sampling, numSamples, seed: seed * 1_000_003 + cursor, questionsPerStep: perStep });
       cursor++;
       stepRewards.push(...r.rewards);
       stepLengths.push(r.meanLength);
@@ -176,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
     lrMultiplier: (s) => 1 - s / iterations,
     evalEvery: trainerPeriod(evalEvery, iterations),
     evaluate: async () => {
-      const pk = passAtK(engine, tok, testTask, evalExamples, evalK, { ...sampling, seed: 777 });
+      const pk = await passAtK(engine, tok, testTask, evalExamples, evalK, { ...sampling, seed: 777 });
       return Object.fromEntries(pk.map((v, j) => [`pass@${j + 1}`, v]));
     },
     sampleEvery: 0,

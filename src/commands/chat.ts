@@ -12,6 +12,7 @@
 import { createInterface } from 'node:readline';
 import { parse, num, str, out, emitJson, type FlagSpec } from '../cli/flags.js';
 import { modelFlags, modelChoice } from '../cli/model-flags.js';
+import { WEIGHTS_DTYPE_FLAG, weightsDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import type { Conversation } from '../chat/conversation.js';
 import { ConversationError } from '../chat/render.js';
@@ -22,6 +23,7 @@ import { partsFromTokens } from '../engine/parts.js';
 
 const FLAGS: FlagSpec = {
   ...modelFlags('sft'),
+  ...WEIGHTS_DTYPE_FLAG,
   prompt: { type: 'string', short: 'p', help: 'answer this one prompt, then exit' },
   temperature: { type: 'string', short: 't', default: '0.6', help: 'sampling temperature (0 = greedy)' },
   'top-k': { type: 'string', short: 'k', default: '50', help: 'sample among the k most likely tokens' },
@@ -44,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const topK = num(p, 'top-k', { min: 1, max: 200 });
   const maxTokens = num(p, 'max-tokens', { min: 1, max: 65536 });
   const seed = num(p, 'seed');
-  const loaded = loadEngine(modelChoice(p));
+  const loaded = loadEngine({ ...modelChoice(p), dtype: weightsDtype(p) });
   const { engine } = loaded;
   const tok = engine.tok;
   process.stderr.write(`nanochat chat: ${loaded.modelId} (${loaded.chat ? 'chat' : 'plain completion: a base model'}), context ${engine.contextLength} tokens, temperature ${temperature}, top-k ${topK}\n`);
@@ -56,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     const tokens: number[] = [];
     let text = '';
     let finish: Answer['finish'] = 'length';
-    for (const chunk of engine.streamText(prompt, { temperature, topK, maxTokens, seed: seed + turn })) {
+    for await (const chunk of engine.streamText(prompt, { temperature, topK, maxTokens, seed: seed + turn })) {
       tokens.push(chunk.token);
       text += chunk.text;
       write(chunk.text);

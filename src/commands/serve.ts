@@ -7,11 +7,13 @@
 
 import { parse, num, str, out, emitJson, type FlagSpec } from '../cli/flags.js';
 import { modelFlags } from '../cli/model-flags.js';
+import { WEIGHTS_DTYPE_FLAG, weightsDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import { startServer } from '../serve/server.js';
 
 const FLAGS: FlagSpec = {
   ...modelFlags('sft'),
+  ...WEIGHTS_DTYPE_FLAG,
   host: { type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 exposes it to the network)' },
   port: { type: 'string', short: 'p', default: '8000', help: 'port (0 picks a free one)' },
   workers: { type: 'string', default: '1', help: 'model replicas, each in its own worker thread' },
@@ -31,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     source: str(p, 'source') ?? 'sft',
     tag: str(p, 'model-tag'),
     step: stepFlag === undefined ? undefined : num(p, 'step', { min: 0 }),
+    dtype: weightsDtype(p),
     workers: num(p, 'workers', { min: 1, max: 64 }),
     batch: num(p, 'batch', { min: 1, max: 256 }),
     maxQueue: num(p, 'queue', { min: 0, max: 100000 }),

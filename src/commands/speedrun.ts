@@ -15,10 +15,11 @@ import { baseDir, reportDir } from '../common/paths.js';
 import { formatDuration } from '../common/progress.js';
 import { defaultTag, listSteps, checkpointDir } from '../checkpoint/checkpoint.js';
 import { recordTime, resetReport } from '../report/report.js';
-import { TIERS, pipeline, type StageRun } from '../speedrun/tiers.js';
+import { TIERS, pipeline, type StageRun, type Tier } from '../speedrun/tiers.js';
 import { calibrate } from '../speedrun/calibrate.js';
-import { makePlan, planLines, readPlan } from '../speedrun/plan.js';
+import { isSizing, makePlan, planLines, readPlan } from '../speedrun/plan.js';
 import { writeReportSection } from '../report/section.js';
+import { getBackend } from '../tensor/backends.js';
 
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
@@ -69,6 +70,29 @@ function runStage(args: string[], logPath: string, label: string): Promise<numbe
   });
 }
 
+/**
+ * A GPU tier runs only on the webgpu backend with a hardware adapter (a software one computes on the CPU: d20 would
+ * take months). Before committing to it, a few timed steps of the tier's model give its tokens/s and the projected
+ * base-training time, printed at start.
+ */
+async function checkGpu(tier: Tier): Promise<void> {
+  const be = getBackend();
+  const software = (be as { isSoftware?: boolean }).isSoftware === true;
+  if (be.name !== 'webgpu' || software) {
+    const here = be.name === 'webgpu' ? 'webgpu on a software adapter (it computes on the CPU)' : `the ${be.name} CPU backend`;
+    throw new UserError(`the ${tier.name} tier needs a GPU: this run has ${here}. Run it where WebGPU finds a hardware ` +
+      'adapter (`--backend webgpu`), or run `nanochat speedrun --tier cpu` here');
+  }
+  process.stderr.write(`timing a few training steps of the tier's d${tier.shape.depth} model on the GPU...\n`);
+  const c = await calibrate(tier.shape, 3);
+  if (!isSizing(tier.sizing)) {
+    const seconds = (tier.sizing.baseSteps * tier.shape.batchTokens) / c.tokensPerSecond;
+    process.stderr.write(`d${tier.shape.depth} on this GPU: ${Math.round(c.tokensPerSecond).toLocaleString('en-US')} ` +
+      `training tokens/s; base training (${tier.sizing.baseSteps.toLocaleString('en-US')} steps of ` +
+      `${tier.shape.batchTokens.toLocaleString('en-US')} tokens) projects to ${formatDuration(seconds)}\n`);
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const p = parse('speedrun', 'The whole pipeline (data, tokenizer, base, mid, SFT, RL, evaluations), then the report. Run it again to resume.', {
     tier: { type: 'string', default: 'tiny', help: `configuration: ${Object.keys(TIERS).join(', ')} (see src/speedrun/tiers.ts)` },
@@ -76,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   const name = str(p, 'tier')!;
   const tier = TIERS[name];
   if (!tier) throw new UserError(`unknown tier '${name}': choose one of ${Object.keys(TIERS).join(', ')}`);
-  if (tier.unavailable) throw new UserError(tier.unavailable);
+  if (tier.needsGpu) await checkGpu(tier);
   const markers = join(baseDir(), 'speedrun', tier.name);
   const fresh = !existsSync(markers) || readdirSync(markers).length === 0;
   mkdirSync(markers, { recursive: true });
@@ -90,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
   if (plan) process.stderr.write('resuming: using the step counts this run was planned with\n');
   else {
     process.stderr.write(`calibrating: timing a few training steps of the tier's d${tier.shape.depth} model...\n`);
-    plan = makePlan(tier, markers, () => calibrate(tier.shape));
+    plan = await makePlan(tier, markers, () => calibrate(tier.shape));
   }
   const summary = planLines(plan, tier);
   for (const line of summary) process.stderr.write(`  ${line}\n`);

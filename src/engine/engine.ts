@@ -25,10 +25,15 @@ export interface EngineModel {
   /** columns per logits row (the head is padded; only the first vocabSize are real) */
   readonly vocabPadded: number;
   newCache(batch: number, maxLen: number): KVCache;
-  /** feed ids [B, T] after the cache's positions; logits of each row's last position, [B, vocabPadded] */
-  forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Float32Array;
+  /** give a cache's storage back once it is dropped (GPU memory is not garbage collected) */
+  releaseCache(cache: KVCache): void;
+  /**
+   * feed ids [B, T] after the cache's positions; resolves to the logits of each row's last position,
+   * [B, vocabPadded] (read back from the device, hence a promise); one forward at a time
+   */
+  forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Promise<Float32Array>;
   /** one token for each of several sequences with their own batch-1 caches (decode-batch.ts); optional */
-  forwardDecode?(ids: Int32Array, caches: readonly KVCache[]): Float32Array;
+  forwardDecode?(ids: Int32Array, caches: readonly KVCache[]): Promise<Float32Array>;
 }
 
 /** Why a row stopped: its own end token, the max-tokens budget, or the model's context length. */
@@ -121,9 +126,10 @@ export class Engine {
 
   /**
    * Generate from one prompt; yields one Step per decode step until every row has finished.
-   * Stop early by leaving the loop (the generator is then closed and nothing else runs).
+   * Stop early by leaving the `for await` loop (the generator is then closed, its caches are released
+   * and nothing else runs).
    */
-  *generate(prompt: ArrayLike<number>, opts: GenerateOptions = {}): Generator<Step, void, undefined> {
+  async *generate(prompt: ArrayLike<number>, opts: GenerateOptions = {}): AsyncGenerator<Step, void, undefined> {
     const n = opts.numSamples ?? 1;
     const temperature = opts.temperature ?? 1.0;
     const seed = opts.seed ?? 42;
@@ -134,62 +140,71 @@ export class Engine {
     // 1. prefill once; the cache holds the prompt plus every fed token (the last sampled one is never fed)
     const cacheLen = prompt.length + budget;
     const prefill = this.model.newCache(1, cacheLen);
-    let logits = this.model.forwardCached(Int32Array.from(prompt), 1, prompt.length, prefill);
-    // 2. replicate across the sample rows
     let cache = prefill;
-    if (n > 1) {
-      cache = this.model.newCache(n, cacheLen);
-      replicateCache(prefill, cache);
-    }
-
-    const rows = Array.from({ length: n }, () => new ToolRow(this.tok, this.specials));
-    const rngs: Rng[] = Array.from({ length: n }, (_, r) => seededRng(rowSeed(seed, r)));
-    const done = new Array<boolean>(n).fill(false);
-    const last = new Int32Array(n);
-    const Vp = this.model.vocabPadded;
-    let alive = n;
-
-    // 3. decode
-    for (let g = 0; g < budget; g++) {
-      const step: Step = { tokens: new Array(n).fill(-1), forced: new Array(n).fill(false), finished: new Array(n).fill(null) };
-      for (let r = 0; r < n; r++) {
-        if (done[r]) continue;
-        // the first step samples every row from the one prefill row; later steps from the row's own
-        const offset = (g === 0 ? 0 : r) * Vp;
-        const d = rows[r].step(sampleToken(logits, offset, V, { temperature, topK: opts.topK }, rngs[r]));
-        step.tokens[r] = d.token;
-        step.forced[r] = d.forced;
-        last[r] = d.token;
-        if (d.ends) {
-          step.finished[r] = 'stop';
-          done[r] = true;
-          alive--;
-        }
+    // the caches go back to the backend however the generator ends (done, error, or closed early by the
+    // caller); the prefill one only then, as a device may still have the replicating copies queued
+    try {
+      let logits = await this.model.forwardCached(Int32Array.from(prompt), 1, prompt.length, prefill);
+      // 2. replicate across the sample rows
+      if (n > 1) {
+        cache = this.model.newCache(n, cacheLen);
+        replicateCache(prefill, cache);
       }
-      // 4. out of budget: every row still going ends here
-      if (g === budget - 1) {
+
+      const rows = Array.from({ length: n }, () => new ToolRow(this.tok, this.specials));
+      const rngs: Rng[] = Array.from({ length: n }, (_, r) => seededRng(rowSeed(seed, r)));
+      const done = new Array<boolean>(n).fill(false);
+      const last = new Int32Array(n);
+      const Vp = this.model.vocabPadded;
+      let alive = n;
+
+      // 3. decode
+      for (let g = 0; g < budget; g++) {
+        const step: Step = {
+          tokens: new Array(n).fill(-1), forced: new Array(n).fill(false), finished: new Array(n).fill(null),
+        };
         for (let r = 0; r < n; r++) {
-          if (!done[r]) {
-            step.finished[r] = budgetReason;
+          if (done[r]) continue;
+          // the first step samples every row from the one prefill row; later steps from the row's own
+          const offset = (g === 0 ? 0 : r) * Vp;
+          const d = rows[r].step(sampleToken(logits, offset, V, { temperature, topK: opts.topK }, rngs[r]));
+          step.tokens[r] = d.token;
+          step.forced[r] = d.forced;
+          last[r] = d.token;
+          if (d.ends) {
+            step.finished[r] = 'stop';
             done[r] = true;
+            alive--;
           }
         }
-        alive = 0;
+        // 4. out of budget: every row still going ends here
+        if (g === budget - 1) {
+          for (let r = 0; r < n; r++) {
+            if (!done[r]) {
+              step.finished[r] = budgetReason;
+              done[r] = true;
+            }
+          }
+          alive = 0;
+        }
+        yield step;
+        if (alive === 0) return;
+        // finished rows feed their last token again: harmless, their logits are never read
+        logits = await this.model.forwardCached(last, n, 1, cache);
       }
-      yield step;
-      if (alive === 0) return;
-      // finished rows feed their last token again: harmless, their logits are never read
-      logits = this.model.forwardCached(last, n, 1, cache);
+    } finally {
+      this.model.releaseCache(prefill);
+      if (cache !== prefill) this.model.releaseCache(cache);
     }
   }
 
   /** Run generate() to the end and collect each row's tokens and sampled/forced mask (for RL and evals). */
-  generateBatch(prompt: ArrayLike<number>, opts: GenerateOptions = {}): BatchResult {
+  async generateBatch(prompt: ArrayLike<number>, opts: GenerateOptions = {}): Promise<BatchResult> {
     const n = opts.numSamples ?? 1;
     const generated: number[][] = Array.from({ length: n }, () => []);
     const masks: number[][] = Array.from({ length: n }, () => []);
     const finish: FinishReason[] = new Array(n).fill('length');
-    for (const step of this.generate(prompt, opts)) {
+    for await (const step of this.generate(prompt, opts)) {
       for (let r = 0; r < n; r++) {
         const t = step.tokens[r];
         if (t < 0) continue;
@@ -203,10 +218,12 @@ export class Engine {
     return { generated, masks, finish };
   }
 
-  /** One row as display text, token by token (chat and serving). */
-  *streamText(prompt: ArrayLike<number>, opts: Omit<GenerateOptions, 'numSamples'> = {}): Generator<TextChunk, void, undefined> {
+  /** One row as display text, token by token (chat and serving); leave the `for await` loop to stop. */
+  async *streamText(
+    prompt: ArrayLike<number>, opts: Omit<GenerateOptions, 'numSamples'> = {},
+  ): AsyncGenerator<TextChunk, void, undefined> {
     const text = new TextStream(this.tok);
-    for (const step of this.generate(prompt, { ...opts, numSamples: 1 })) {
+    for await (const step of this.generate(prompt, { ...opts, numSamples: 1 })) {
       const token = step.tokens[0];
       const finish = step.finished[0];
       yield { token, forced: step.forced[0], text: text.take(token, finish), finish };

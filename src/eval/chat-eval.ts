@@ -80,15 +80,17 @@ export function parseTaskList(spec: string | undefined): ChatTaskName[] {
  * Sample completions (decoded text) for each conversation's final assistant turn; null where the
  * prompt leaves no room in the model's context. Generation never crosses the context.
  */
-export function generateCompletions(engine: Engine, tok: TextTokenizer, convs: Conversation[], opts: GenerationOptions): { completions: (string[] | null)[] } {
+export async function generateCompletions(
+  engine: Engine, tok: TextTokenizer, convs: Conversation[], opts: GenerationOptions,
+): Promise<{ completions: (string[] | null)[] }> {
   const completions: (string[] | null)[] = [];
   opts.onProgress?.(0, convs.length);
-  convs.forEach((conv, i) => {
+  for (const [i, conv] of convs.entries()) {
     const prompt = renderForCompletion(tok, conv);
     if (engine.room(prompt.length) === 0) {
       completions.push(null); // no room to answer: counted as wrong, and reported
     } else {
-      const r = engine.generateBatch(prompt, {
+      const r = await engine.generateBatch(prompt, {
         numSamples: opts.numSamples ?? 1,
         maxTokens: opts.maxNewTokens ?? 512,
         temperature: opts.temperature ?? 0,
@@ -99,16 +101,18 @@ export function generateCompletions(engine: Engine, tok: TextTokenizer, convs: C
       completions.push(r.generated.map((ids) => tok.decode(ids)));
     }
     opts.onProgress?.(i + 1, convs.length);
-  });
+  }
   return { completions };
 }
 
 /** GSM8K / SpellingBee: generate and let the task judge the `#### N` answer. */
-export function evaluateGenerative(engine: Engine, tok: TextTokenizer, task: EvalTask, opts: GenerationOptions = {}): { correct: number; total: number; tooLong: number } {
+export async function evaluateGenerative(
+  engine: Engine, tok: TextTokenizer, task: EvalTask, opts: GenerationOptions = {},
+): Promise<{ correct: number; total: number; tooLong: number }> {
   const sample = shuffledSubset(task, opts.maxProblems);
   const total = sample.size();
   const convs = Array.from({ length: total }, (_, i) => sample.get(i));
-  const { completions } = generateCompletions(engine, tok, convs, opts);
+  const { completions } = await generateCompletions(engine, tok, convs, opts);
   let correct = 0, tooLong = 0;
   completions.forEach((samples, i) => {
     if (samples === null) tooLong++;
@@ -119,8 +123,9 @@ export function evaluateGenerative(engine: Engine, tok: TextTokenizer, task: Eva
 
 /**
  * HumanEval: generate every completion first, then run them in the sandbox, at most `concurrency`
- * at a time. Generation is synchronous and would stall the event loop that times the sandboxed
- * programs, so the two phases never overlap (a timeout then always means the program was slow).
+ * at a time. Generation keeps this thread busy (on the CPU backends its awaits never reach the event
+ * loop's timers) and would stall the loop that times the sandboxed programs, so the two phases never
+ * overlap (a timeout then always means the program was slow).
  */
 export async function evaluateHumanEvalTask(
   engine: Engine,
@@ -134,7 +139,7 @@ export async function evaluateHumanEvalTask(
   const probe = await runPython('print("ok")');
   if (!probe.ok) throw new UserError(`the HumanEval sandbox cannot run Python (exit ${probe.exitCode ?? probe.signal}): ${probe.stderr.trim().slice(0, 500)}`);
   const convs: Conversation[] = problems.map((p) => ({ messages: humanEvalConversation(p) }));
-  const { completions } = generateCompletions(engine, tok, convs, opts);
+  const { completions } = await generateCompletions(engine, tok, convs, opts);
   const jobs: { problem: number; code: string }[] = [];
   completions.forEach((samples, i) => samples?.forEach((code) => jobs.push({ problem: i, code })));
   const passed = new Array<boolean>(problems.length).fill(false);
@@ -191,7 +196,7 @@ export async function runChatEval(model: GPT, tok: TextTokenizer, opts: ChatEval
       if (task.evalType === 'categorical') {
         r = evaluateCategorical(model, tok, task, { maxProblems: opts.maxProblems, batchSize: opts.batchSize, onProgress: progress });
       } else {
-        r = evaluateGenerative(engine, tok, task, { ...opts, onProgress: progress });
+        r = await evaluateGenerative(engine, tok, task, { ...opts, onProgress: progress });
       }
     }
     const accuracy = r.total ? r.correct / r.total : 0;

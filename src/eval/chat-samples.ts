@@ -22,7 +22,9 @@ export interface ChatSample {
 }
 
 /** Greedy answers (temperature 0: the same every run) to the first `count` prompts; tool calls show as <<expr=result>>. */
-export function chatSamples(engine: Engine, count: number, maxTokens: number, prompts: readonly string[] = SAMPLE_PROMPTS): ChatSample[] {
+export async function chatSamples(
+  engine: Engine, count: number, maxTokens: number, prompts: readonly string[] = SAMPLE_PROMPTS,
+): Promise<ChatSample[]> {
   const samples: ChatSample[] = [];
   for (const prompt of prompts.slice(0, count)) {
     const ids = chatPrompt(engine.tok, { messages: [{ role: 'user', content: prompt }] }, true);
@@ -31,7 +33,7 @@ export function chatSamples(engine: Engine, count: number, maxTokens: number, pr
     let answer = '';
     let tokens = 0;
     let finish: FinishReason = 'length';
-    for (const chunk of engine.streamText(ids, { temperature: 0, maxTokens: room })) {
+    for await (const chunk of engine.streamText(ids, { temperature: 0, maxTokens: room })) {
       answer += chunk.text;
       tokens++;
       if (chunk.finish) finish = chunk.finish;

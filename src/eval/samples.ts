@@ -16,12 +16,17 @@ export const SAMPLE_PROMPTS = [
 ];
 
 /** Each prompt followed by its greedy (temperature 0) continuation of up to maxTokens, newlines shown as \n. */
-export function greedySamples(model: GPT, tok: TextTokenizer, prompts: string[], maxTokens: number): string[] {
+export async function greedySamples(
+  model: GPT, tok: TextTokenizer, prompts: string[], maxTokens: number,
+): Promise<string[]> {
   const engine = new Engine(model, tok);
-  return prompts.map((p) => {
+  const samples: string[] = [];
+  for (const p of prompts) {
     const prompt = [tok.bosId(), ...tok.encode(p)];
     const room = engine.room(prompt.length);
-    const text = room > 0 ? tok.decode(engine.generateBatch(prompt, { temperature: 0, maxTokens: Math.min(maxTokens, room) }).generated[0]) : '';
-    return `${p}${text}`.replace(/\n/g, '\\n');
-  });
+    const opts = { temperature: 0, maxTokens: Math.min(maxTokens, room) };
+    const text = room > 0 ? tok.decode((await engine.generateBatch(prompt, opts)).generated[0]) : '';
+    samples.push(`${p}${text}`.replace(/\n/g, '\\n'));
+  }
+  return samples;
 }

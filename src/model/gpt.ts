@@ -299,19 +299,28 @@ export class GPT {
     };
   }
 
+  /** Hand a cache's buffers back to the backend (a device frees them now; host memory is left to the GC). */
+  releaseCache(cache: KVCache): void {
+    const be = getBackend();
+    for (const buf of [...cache.k, ...cache.v]) be.release(buf);
+    cache.k = [];
+    cache.v = [];
+  }
+
   /**
    * Inference step with a KV cache: ids [B, T] are the next T tokens of every row (prefill: the prompt;
-   * decode: T = 1). Appends their keys and values to the cache and returns the logits of the last
-   * position of each row, [B, Vpad] (a host copy). No graph is recorded, and the arena is reset
-   * afterwards: call it between training steps, never while a step's activations are still needed.
+   * decode: T = 1). Appends their keys and values to the cache and resolves to the logits of the last
+   * position of each row, [B, Vpad] (a host copy, read back asynchronously so a device backend works).
+   * No graph is recorded, and the arena is reset afterwards: call it between training steps, never while
+   * a step's activations are still needed, and await it before the next forward.
    */
-  forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Float32Array {
+  async forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Promise<Float32Array> {
     if (B !== cache.batch) throw new Error(`forwardCached: cache has ${cache.batch} rows, got ${B}`);
     if (cache.pos + T > cache.maxLen) {
       throw new Error(`forwardCached: ${cache.pos} + ${T} positions exceed the cache length ${cache.maxLen}`);
     }
     if (cache.pos + T > this.rotaryLen) throw new Error('forwardCached: position beyond the rotary tables');
-    const logits = this.lastLogits(ids, B, T, cachedAttention(cache));
+    const logits = await this.lastLogits(ids, B, T, cachedAttention(cache));
     cache.pos += T;
     return logits;
   }
@@ -321,11 +330,11 @@ export class GPT {
    * next token of sequence b, whose own batch-1 cache `caches[b]` may be at any position. The matmuls
    * run over all rows together, so the weights are read once per step instead of once per sequence
    * (decoding is memory-bound: `bench serve` measured 1.96x the total tokens/s with batch 8 as with
-   * batch 1 on a d4 worker); rotary positions, the cache appends and attention are per row. Returns
+   * batch 1 on a d4 worker); rotary positions, the cache appends and attention are per row. Resolves to
    * [B, Vpad] logits; equal to forwardCached(ids[b], 1, 1, caches[b]) for each b, up to float rounding.
    * The arena is reset afterwards, as forwardCached.
    */
-  forwardDecode(ids: Int32Array, caches: readonly KVCache[]): Float32Array {
+  async forwardDecode(ids: Int32Array, caches: readonly KVCache[]): Promise<Float32Array> {
     const B = ids.length;
     if (caches.length !== B) throw new Error(`forwardDecode: ${B} tokens for ${caches.length} caches`);
     for (const c of caches) {
@@ -333,15 +342,15 @@ export class GPT {
       if (c.pos + 1 > c.maxLen) throw new Error(`forwardDecode: a cache at ${c.pos} of ${c.maxLen} positions is full`);
       if (c.pos + 1 > this.rotaryLen) throw new Error('forwardDecode: position beyond the rotary tables');
     }
-    const logits = this.lastLogits(ids, B, 1, decodeAttention(caches));
+    const logits = await this.lastLogits(ids, B, 1, decodeAttention(caches));
     for (const c of caches) c.pos += 1;
     return logits;
   }
 
-  /** Logits of each row's last position, [B, Vpad] as a host copy; no graph, and the arena is reset after. */
-  private lastLogits(ids: Int32Array, B: number, T: number, kv: KVSource): Float32Array {
+  /** Logits of each row's last position, [B, Vpad] read back to the host; no graph, and the arena is reset after. */
+  private async lastLogits(ids: Int32Array, B: number, T: number, kv: KVSource): Promise<Float32Array> {
     try {
-      return this.lastLogitsTensor(ids, B, T, kv).toArray();
+      return await this.lastLogitsTensor(ids, B, T, kv).read();
     } finally {
       arena.reset();
     }

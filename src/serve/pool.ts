@@ -78,7 +78,7 @@ export class WorkerPool {
 
   private spawn(index: number): Promise<void> {
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: { source: this.cfg.source, tag: this.cfg.tag, step: this.cfg.step, batch: this.cfg.batch, tokenDelayMs: this.cfg.tokenDelayMs } satisfies WorkerConfig,
+      workerData: { source: this.cfg.source, tag: this.cfg.tag, step: this.cfg.step, batch: this.cfg.batch, tokenDelayMs: this.cfg.tokenDelayMs, dtype: this.cfg.dtype } satisfies WorkerConfig,
     });
     const slot: Slot = { index, worker, ready: false, jobs: new Map() };
     this.slots[index] = slot;

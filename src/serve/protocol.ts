@@ -16,6 +16,8 @@ export interface WorkerConfig {
   batch: number;
   /** test/demo throttle: wait this long after every decode step (cancellable); 0 in normal use */
   tokenDelayMs: number;
+  /** weight storage (--dtype): bf16 converts the model after loading */
+  dtype?: 'bf16' | 'f32';
 }
 
 /** What to generate. chat: render `messages` (chat format, or plain text for a base model); completion: bos + text */

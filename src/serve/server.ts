@@ -29,6 +29,8 @@ export interface ServeOptions {
   maxQueue: number;
   /** per-token throttle (ms) for tests and demos; 0 normally */
   tokenDelayMs?: number;
+  /** weight storage (--dtype): bf16 converts the model in every worker after loading */
+  dtype?: 'bf16' | 'f32';
   /** sampling defaults when a request does not say */
   defaults?: { temperature: number; topK: number; maxTokens: number };
 }
@@ -47,7 +49,7 @@ export interface RunningServer {
 
 /** Start the workers (waits for the model to load), then listen. */
 export async function startServer(opts: ServeOptions, host: string, port: number): Promise<RunningServer> {
-  const pool = new WorkerPool({ source: opts.source, tag: opts.tag, step: opts.step, tokenDelayMs: opts.tokenDelayMs ?? 0, workers: opts.workers, batch: opts.batch, maxQueue: opts.maxQueue });
+  const pool = new WorkerPool({ source: opts.source, tag: opts.tag, step: opts.step, tokenDelayMs: opts.tokenDelayMs ?? 0, dtype: opts.dtype, workers: opts.workers, batch: opts.batch, maxQueue: opts.maxQueue });
   let info: ModelInfo;
   try {
     info = await pool.start();

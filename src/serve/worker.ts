@@ -30,6 +30,8 @@ try {
 // Continuous batching: up to cfg.batch jobs decode together, one batched forward per step
 // (src/engine/decode-batch.ts). A new job is prefilled between steps and joins the batch; a finished
 // or cancelled one leaves it. The loop yields to the event loop after every step so new jobs arrive.
+// A tick awaits the logits read back (async on a device backend); `scheduled` stays set until it ends,
+// so one tick runs at a time (the forwards share the model's arena) and a job arriving meanwhile waits.
 const batch = new DecodeBatch(loaded.engine);
 const pending: JobRequest[] = [];
 const running = new Map<DecodeStream, { job: JobRequest; cancel: Int32Array; promptTokens: number; count: number }>();
@@ -44,19 +46,28 @@ port.on('message', (job: JobRequest) => {
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
-  setImmediate(tick);
+  setImmediate(() => void tick());
 }
 
-function tick(): void {
-  scheduled = false;
-  while (pending.length > 0 && running.size < cfg.batch) admit(pending.shift()!);
+async function tick(): Promise<void> {
+  try {
+    await advance();
+  } finally {
+    scheduled = false;
+  }
+  if (running.size > 0 || pending.length > 0) schedule();
+}
+
+/** Admit waiting jobs, drop cancelled ones, then one decode step over the batch and its tokens sent. */
+async function advance(): Promise<void> {
+  while (pending.length > 0 && running.size < cfg.batch) await admit(pending.shift()!);
   for (const [stream, r] of running) {
     if (Atomics.load(r.cancel, 0)) finishJob(stream, 'cancelled');
   }
   if (running.size > 0) {
     let events: StreamEvent[];
     try {
-      events = batch.step();
+      events = await batch.step();
     } catch (e) {
       for (const [stream, r] of running) {
         batch.remove(stream);
@@ -68,11 +79,10 @@ function tick(): void {
     for (const e of events) emit(e);
     throttle();
   }
-  if (running.size > 0 || pending.length > 0) schedule();
 }
 
 /** Prefill a job and take its first token; a bad prompt is answered with a 400 at once. */
-function admit(job: JobRequest): void {
+async function admit(job: JobRequest): Promise<void> {
   const { engine, chat } = loaded;
   let prompt: number[];
   try {
@@ -94,7 +104,7 @@ function admit(job: JobRequest): void {
   post({ type: 'start', id: job.id, promptTokens: prompt.length });
   let first: StreamEvent;
   try {
-    first = batch.add(prompt, { temperature: job.temperature, topK: job.topK, maxTokens: job.maxTokens, seed: job.seed });
+    first = await batch.add(prompt, { temperature: job.temperature, topK: job.topK, maxTokens: job.maxTokens, seed: job.seed });
   } catch (e) {
     post({ type: 'error', id: job.id, status: 500, message: `generation failed: ${(e as Error).message}`, param: null });
     return;

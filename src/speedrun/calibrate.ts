@@ -31,17 +31,17 @@ export interface Calibration {
   threads: number;
 }
 
-export function calibrate(shape: ModelShape, timedSteps = 3): Calibration {
+export async function calibrate(shape: ModelShape, timedSteps = 3): Promise<Calibration> {
   const config = configFromDepth(shape.depth, shape.vocab, shape.seqLen, { headDim: shape.headDim });
   const run = syntheticStep(config, shape.rows);
   const before = matmulPrecision();
   setMatmulPrecision(defaultMatmulPrecision(getBackend()));
   const stepSeconds: number[] = [];
   try {
-    run.step(); // warm-up: first touch of the activation arena and the kernels' packing buffers
+    await run.step(); // warm-up: first touch of the activation arena and the kernels' packing buffers
     for (let i = 0; i < timedSteps; i++) {
       const t0 = performance.now();
-      run.step();
+      await run.step();
       stepSeconds.push((performance.now() - t0) / 1000);
     }
   } finally {

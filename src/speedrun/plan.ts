@@ -28,7 +28,7 @@ export interface Plan {
 const MIN_STEPS = { base: 20, mid: 8, sft: 8, rl: 2 } as const;
 const MIN_EVAL = { evalProblems: 16, coreMaxPerTask: 8 } as const;
 
-const isSizing = (s: Sizing | Counts): s is Sizing => 'budgets' in s;
+export const isSizing = (s: Sizing | Counts): s is Sizing => 'budgets' in s;
 
 /** Counts for a tier at `tokensPerSecond`, and how long each budgeted stage should then take. */
 export function countsFor(
@@ -67,10 +67,10 @@ export function readPlan(markerDir: string): Plan | undefined {
 }
 
 /** Make the plan: calibrate (a few seconds) when the tier has budgets, else take its fixed counts. */
-export function makePlan(tier: Tier, markerDir: string, calibrate: () => Calibration): Plan {
+export async function makePlan(tier: Tier, markerDir: string, calibrate: () => Promise<Calibration>): Promise<Plan> {
   let plan: Plan;
   if (isSizing(tier.sizing)) {
-    const calibration = calibrate();
+    const calibration = await calibrate();
     const { counts, projected } = countsFor(tier.sizing, calibration.tokensPerSecond);
     const createdAt = new Date().toISOString();
     plan = { tier: tier.name, source: 'calibrated', calibration, counts, projected, createdAt };

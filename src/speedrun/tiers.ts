@@ -46,8 +46,8 @@ export interface Sizing {
 export interface Tier {
   name: string;
   description: string;
-  /** refuse to run, with this message, when the machine cannot (e.g. no GPU backend yet) */
-  unavailable?: string;
+  /** the tier trains on a GPU (the webgpu backend on a hardware adapter) and refuses to start on a CPU backend */
+  needsGpu?: boolean;
   shape: TierShape;
   /** time budgets (calibrated per machine) or, for a tier that is not calibrated, fixed counts */
   sizing: Sizing | Counts;
@@ -138,7 +138,7 @@ export const TIERS: Record<string, Tier> = {
   d20: {
     name: 'd20',
     description: 'the reference configuration: vocab 65,536, depth 20 (561M parameters), 524,288-token batches, for a GPU machine',
-    unavailable: 'the d20 tier needs a GPU backend, which nanochat-ts does not have yet (backends: ref, native CPU); run `nanochat speedrun --tier cpu` on this machine instead',
+    needsGpu: true,
     shape: {
       vocab: 65_536, maxChars: 2_000_000_000, depth: 20, headDim: 128, seqLen: 2048, rows: 32, batchTokens: 524_288,
       evalTokens: 10_485_760, splitTokens: 10_485_760, midConversations: 1_000_000, sftConversations: 1_000_000,

@@ -9,12 +9,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttentionShape, Backend, MatmulParams, PeakMeasurement, RopeParams } from './backend.js';
 import { HostBackend, type HostBuf } from './host-backend.js';
+import { BF16_INFERENCE_ONLY, isBf16Buf, type Bf16Buf } from './bf16-buf.js';
+import { UserError } from '../common/errors.js';
 
 /** The raw addon exports (native/binding.c). */
 export interface NativeAddon {
   matmul(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
   /** matmul with A and B rounded to bf16 when packed (native/gemm_bf16.c); throws unless bf16() */
   matmulBf16(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  /**
+   * C = op(A) B^T with B the bf16 bits of a weight stored [N, K] (src/tensor/bf16-buf.ts); roundA: op(A) rounded
+   * to bf16 as well, on vdpbf16ps (throws unless bf16()); else op(A) stays f32 (every instruction set).
+   */
+  matmulBf16w(a: HostBuf, bBits: Uint16Array, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, acc: boolean, roundA: boolean, sA: number, sB: number, sC: number): void;
   /** whether matmulBf16 runs now: the CPU has AVX512_BF16 and the avx512 table is in use */
   bf16(): boolean;
   transpose(src: HostBuf, dst: HostBuf, rows: number, cols: number): void;
@@ -101,8 +108,14 @@ export class NativeBackend extends HostBackend implements Backend {
     return this.isa === 'avx512' ? 'this CPU has no AVX512_BF16' : `the ${this.isa} kernels are in use (NANOCHAT_ISA, or a CPU without AVX-512)`;
   }
 
-  matmul(a: HostBuf, b: HostBuf, c: HostBuf, p: MatmulParams): void {
+  matmul(a: HostBuf, b: HostBuf | Bf16Buf, c: HostBuf, p: MatmulParams): void {
     const { batch, M, N, K } = p;
+    if (isBf16Buf(b)) {
+      // bf16 weights (inference) in the linear layout; the backward's dx = dy W reads W untransposed: refused
+      if (!p.transB) throw new UserError(BF16_INFERENCE_ONLY);
+      this.addon.matmulBf16w(a, b.bits, c, batch, M, N, K, p.transA, p.accumulate, p.bf16 ?? false, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
+      return;
+    }
     if (p.bf16) {
       this.addon.matmulBf16(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
       return;

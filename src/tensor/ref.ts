@@ -4,14 +4,19 @@
 import type { AttentionShape, Backend, MatmulParams, RopeParams } from './backend.js';
 import { HostBackend, type HostBuf } from './host-backend.js';
 import { roundArrayToBf16 } from './bf16.js';
+import { BF16_INFERENCE_ONLY, isBf16Buf, type Bf16Buf } from './bf16-buf.js';
+import { UserError } from '../common/errors.js';
 
 export class RefBackend extends HostBackend implements Backend {
   readonly name = 'ref';
   readonly threads = 1;
 
-  matmul(a: HostBuf, b: HostBuf, c: HostBuf, p: MatmulParams): void {
+  matmul(a: HostBuf, bIn: HostBuf | Bf16Buf, c: HostBuf, p: MatmulParams): void {
     const { batch, M, N, K, transA, transB, accumulate } = p;
     const sA = p.strideA ?? M * K, sB = p.strideB ?? K * N, sC = p.strideC ?? M * N;
+    // bf16 weights (inference): their exact f32 values; refused outside the linear layout, as native
+    if (isBf16Buf(bIn) && !transB) throw new UserError(BF16_INFERENCE_ONLY);
+    let b = isBf16Buf(bIn) ? bIn.toFloat32() : bIn;
     if (p.bf16) { a = roundArrayToBf16(a); b = roundArrayToBf16(b); } // emulated bf16: rounded inputs, f64 sums
     const row = new Float64Array(N);
     for (let bt = 0; bt < batch; bt++) {

@@ -39,6 +39,8 @@ export class Tensor {
   parents: Tensor[] = [];
   /** arena generation the storage belongs to; -1 for owned storage (parameters, inputs) */
   readonly generation: number;
+  /** a model parameter: its gradient buffer persists across steps (made on first need, see ensureGrad) */
+  isParameter = false;
 
   constructor(
     readonly shape: readonly number[],
@@ -68,11 +70,21 @@ export class Tensor {
     return t;
   }
 
-  /** A parameter: owned storage, requires grad, a persistent gradient buffer zeroed by zeroGrad(). */
+  /**
+   * A parameter: owned storage, requires grad, and a persistent gradient buffer zeroed by zeroGrad(), made when
+   * training first needs it (the optimizer, or a backward) so that inference never holds one: a d32 model's
+   * gradients would be another 7.6 GB.
+   */
   static parameter(shape: readonly number[]): Tensor {
     const t = Tensor.zeros(shape, true);
-    t.grad = getBackend().alloc(t.size);
+    t.isParameter = true;
     return t;
+  }
+
+  /** The persistent gradient buffer of a parameter, zeroed when made. */
+  ensureGrad(): Buf {
+    this.grad ??= getBackend().alloc(this.size);
+    return this.grad;
   }
 
   /** Throws if this activation's arena was reset after it was made (its buffer now holds other data). */
@@ -145,6 +157,7 @@ export class Tensor {
  */
 export function gradSlot(t: Tensor): { buf: Buf; accumulate: boolean } {
   if (t.grad) return { buf: t.grad, accumulate: true };
+  if (t.isParameter) return { buf: t.ensureGrad(), accumulate: true };
   t.grad = arena.alloc(t.size);
   return { buf: t.grad, accumulate: false };
 }
@@ -152,6 +165,7 @@ export function gradSlot(t: Tensor): { buf: Buf; accumulate: boolean } {
 /** Like gradSlot, but for kernels that can only accumulate: a fresh buffer is zeroed first. */
 export function gradSlotZeroed(t: Tensor): Buf {
   if (t.grad) return t.grad;
+  if (t.isParameter) return t.ensureGrad();
   t.grad = arena.alloc(t.size, true);
   return t.grad;
 }

@@ -11,6 +11,8 @@
 
 import type { Backend, Buf } from '../tensor/backend.js';
 import { getBackend } from '../tensor/backends.js';
+import { BF16_INFERENCE_ONLY, isBf16Buf } from '../tensor/bf16-buf.js';
+import { UserError } from '../common/errors.js';
 import type { MuonGroup, ParamGroup } from '../tensor/param-groups.js';
 
 
@@ -36,7 +38,9 @@ export class Optimizer {
   constructor(readonly groups: ParamGroup[]) {
     for (const g of groups) for (const { name, tensor } of g.params) {
       if (this.state.has(name)) throw new Error(`optimizer: parameter '${name}' is in two groups`);
-      if (!tensor.grad) throw new Error(`optimizer: '${name}' has no gradient buffer (make it with Tensor.parameter)`);
+      if (!tensor.isParameter) throw new Error(`optimizer: '${name}' is not a parameter (make it with Tensor.parameter)`);
+      if (isBf16Buf(tensor.data)) throw new UserError(`optimizer: '${name}': ${BF16_INFERENCE_ONLY}`);
+      tensor.ensureGrad();
       if (g.kind === 'muon' && tensor.shape.length !== 2) throw new Error(`optimizer: Muon needs 2-D matrices, '${name}' is [${tensor.shape}]`);
       this.state.set(name, g.kind === 'adamw'
         ? { m: getBackend().alloc(tensor.size), v: getBackend().alloc(tensor.size) }

@@ -10,8 +10,11 @@ export interface SyntheticStep {
   model: GPT;
   /** tokens one call of step() trains on: rows x sequence length x accumulation passes */
   tokensPerStep: number;
-  /** one forward+backward per accumulation pass, then the optimizer update */
-  step(): void;
+  /**
+   * One forward+backward per accumulation pass, then the optimizer update. Resolves once the step has run: on a
+   * device backend the kernels are only queued, so it reads the last loss back (one float) to wait for them.
+   */
+  step(): Promise<void>;
   /** frees the activation arena once timing is done */
   dispose(): void;
 }
@@ -28,13 +31,17 @@ export function syntheticStep(config: GPTConfig, rows: number, accumulation = 1,
   return {
     model,
     tokensPerStep: rows * T * accumulation,
-    step() {
+    async step() {
+      let loss = 0;
       for (let a = 0; a < accumulation; a++) {
-        model.forward(ids, rows, T, targets).loss!.backward();
+        const l = model.forward(ids, rows, T, targets).loss!;
+        l.backward();
+        if (a === accumulation - 1) loss = (await l.read())[0];
         arena.reset();
       }
       opt.stepAll();
       opt.zeroGrad();
+      if (!Number.isFinite(loss)) throw new Error(`synthetic step: the loss is ${loss}`);
     },
     dispose: () => arena.clear(),
   };

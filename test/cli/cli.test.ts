@@ -80,11 +80,22 @@ test("chat-rl's --num-steps is another name for --num-iterations; both with diff
   assert.equal(numIterations(parse('chat-rl', '', spec, ['--num-steps', '-1']), 'num-steps'), -1);
 });
 
-test('an unknown NANOCHAT_BACKEND is one clear line, not a stack trace', () => {
-  const r = spawnSync(process.execPath, [cli, 'bench', 'train', '--depths', '1', '--steps', '1'], {
-    encoding: 'utf8', env: { ...process.env, NANOCHAT_BACKEND: 'webgpu' },
-  });
-  assert.equal(r.status, 1);
-  assert.match(r.stderr, /unknown backend 'webgpu' in NANOCHAT_BACKEND: choose one of ref, native/);
+test('an unknown backend, from NANOCHAT_BACKEND or --backend, is one clear line, not a stack trace', () => {
+  for (const [args, env, where] of [
+    [['bench', 'train', '--depths', '1', '--steps', '1'], { NANOCHAT_BACKEND: 'cuda' }, 'NANOCHAT_BACKEND'],
+    [['score', '--backend', 'cuda', '-i', 'base'], {}, '--backend'],
+  ] as const) {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`unknown backend 'cuda' in ${where}: choose one of ref, native, webgpu`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
+
+test('the d20 tier refuses a CPU backend with what to do instead, before anything is written', () => {
+  const env = { ...process.env, NANOCHAT_BASE_DIR: mkdtempSync(join(tmpdir(), 'nanochat-d20-')) };
+  const r = spawnSync(process.execPath, [cli, 'speedrun', '--tier', 'd20', '--backend', 'native'], { encoding: 'utf8', env });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /the d20 tier needs a GPU: this run has the native CPU backend.*--tier cpu/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });

@@ -17,44 +17,52 @@ const bytes = (s: string) => tok.encode(s);
 const chat = (q: string) => [tok.bosId(), sp('<|user_start|>'), ...bytes(q), sp('<|user_end|>'), sp('<|assistant_start|>')];
 
 /** What Engine.streamText gives for one request alone: tokens, text, finish. */
-function alone(engine: Engine, prompt: number[], opts: StreamOptions): { tokens: number[]; text: string; finish: FinishReason | null } {
+async function alone(
+  engine: Engine, prompt: number[], opts: StreamOptions,
+): Promise<{ tokens: number[]; text: string; finish: FinishReason | null }> {
   const tokens: number[] = [];
   let text = '';
   let finish: FinishReason | null = null;
-  for (const c of engine.streamText(prompt, opts)) { tokens.push(c.token); text += c.text; finish = c.finish; }
+  for await (const c of engine.streamText(prompt, opts)) { tokens.push(c.token); text += c.text; finish = c.finish; }
   return { tokens, text, finish };
 }
 
 for (const be of backends()) {
-  test(`forwardDecode: each row's logits equal the single-sequence cached forward at its own position [${be.name}]`, () => {
+  test(`forwardDecode: each row's logits equal the single-sequence cached forward at its own position [${be.name}]`, async () => {
     const saved = getBackend();
     setBackend(be);
     try {
       const m = tinyGpt(tok.vocabSize, { seed: 5, sequenceLen: 64, nLayer: 2 });
       const prompts = [chat('hi'), chat('a longer question here'), [tok.bosId(), ...bytes('x')]];
       // two copies of every sequence's cache: one advanced alone, one inside the batch
-      const single = prompts.map((p) => { const c = m.newCache(1, 40); m.forwardCached(Int32Array.from(p), 1, p.length, c); return c; });
-      const batched = prompts.map((p) => { const c = m.newCache(1, 40); m.forwardCached(Int32Array.from(p), 1, p.length, c); return c; });
+      const prefilled = async (p: number[]) => {
+        const c = m.newCache(1, 40);
+        await m.forwardCached(Int32Array.from(p), 1, p.length, c);
+        return c;
+      };
+      const single = [], batched = [];
+      for (const p of prompts) single.push(await prefilled(p));
+      for (const p of prompts) batched.push(await prefilled(p));
       const Vp = m.vocabPadded;
       for (let step = 0; step < 4; step++) {
         const ids = Int32Array.from(prompts, (_, b) => 40 + 7 * b + step);
-        const got = m.forwardDecode(ids, batched);
+        const got = await m.forwardDecode(ids, batched);
         for (let b = 0; b < prompts.length; b++) {
-          const want = m.forwardCached(ids.subarray(b, b + 1), 1, 1, single[b]);
+          const want = await m.forwardCached(ids.subarray(b, b + 1), 1, 1, single[b]);
           for (let j = 0; j < Vp; j++) assert.ok(Math.abs(got[b * Vp + j] - want[j]) < 1e-5 * (1 + Math.abs(want[j])), `step ${step} row ${b} logit ${j}: ${got[b * Vp + j]} vs ${want[j]}`);
           assert.equal(batched[b].pos, single[b].pos);
         }
       }
       const full = m.newCache(1, prompts[0].length);
-      m.forwardCached(Int32Array.from(prompts[0]), 1, prompts[0].length, full);
-      assert.throws(() => m.forwardDecode(Int32Array.of(1), [full]), /full/);
-      assert.throws(() => m.forwardDecode(Int32Array.of(1, 2), [batched[0]]), /2 tokens for 1 caches/);
+      await m.forwardCached(Int32Array.from(prompts[0]), 1, prompts[0].length, full);
+      await assert.rejects(m.forwardDecode(Int32Array.of(1), [full]), /full/);
+      await assert.rejects(m.forwardDecode(Int32Array.of(1, 2), [batched[0]]), /2 tokens for 1 caches/);
     } finally {
       setBackend(saved);
     }
   });
 
-  test(`streams joining and leaving a batch give what each gives alone, token for token [${be.name}]`, () => {
+  test(`streams joining and leaving a batch give what each gives alone, token for token [${be.name}]`, async () => {
     const saved = getBackend();
     setBackend(be);
     try {
@@ -66,7 +74,8 @@ for (const be of backends()) {
         { prompt: [tok.bosId(), ...bytes('Once upon')], opts: { temperature: 0.8, seed: 1, maxTokens: 12 }, joinAt: 3 },
         { prompt: chat('q'), opts: { temperature: 0.5, seed: 1 }, joinAt: 5 }, // no max: this one runs to the context
       ];
-      const want = requests.map((r) => alone(engine, r.prompt, r.opts));
+      const want = [];
+      for (const r of requests) want.push(await alone(engine, r.prompt, r.opts));
       const got = requests.map(() => ({ tokens: [] as number[], text: '', finish: null as FinishReason | null }));
       const batch = new DecodeBatch(engine);
       const owner = new Map<DecodeStream, number>();
@@ -75,14 +84,14 @@ for (const be of backends()) {
       };
       let maxLive = 0;
       for (let step = 0; step < 200 && (batch.size > 0 || step <= 5); step++) {
-        requests.forEach((r, i) => {
-          if (r.joinAt !== step) return;
-          const e = batch.add(r.prompt, r.opts);
+        for (const [i, r] of requests.entries()) {
+          if (r.joinAt !== step) continue;
+          const e = await batch.add(r.prompt, r.opts);
           owner.set(e.stream, i);
           record(i, e);
-        });
+        }
         maxLive = Math.max(maxLive, batch.size);
-        for (const e of batch.step()) record(owner.get(e.stream)!, e);
+        for (const e of await batch.step()) record(owner.get(e.stream)!, e);
       }
       assert.equal(batch.size, 0);
       assert.ok(maxLive >= 3, `only ${maxLive} streams were ever decoded together`);
@@ -95,39 +104,46 @@ for (const be of backends()) {
   });
 }
 
-test('a batch runs the tool machinery per stream, and removes a cancelled stream', () => {
+test('a batch runs the tool machinery per stream, and removes a cancelled stream', async () => {
   const junk = bytes('Z')[0];
   const script = [sp('<|python_start|>'), ...bytes('6*7'), sp('<|python_end|>'), junk, junk, junk, junk, ...bytes(' ok'), sp('<|assistant_end|>')];
   const model = new ScriptedModel(tok.vocabSize, [script]);
   const engine = new Engine(model, tok);
   const batch = new DecodeBatch(engine);
-  const first = batch.add(chat('q'), { temperature: 0 });
+  const first = await batch.add(chat('q'), { temperature: 0 });
   let text = first.text;
   let finish: FinishReason | null = null;
   const forced: boolean[] = [first.forced];
-  while (batch.size > 0) for (const e of batch.step()) { text += e.text; finish = e.finish; forced.push(e.forced); }
+  while (batch.size > 0) for (const e of await batch.step()) { text += e.text; finish = e.finish; forced.push(e.forced); }
   assert.equal(text, '<<6*7=42>> ok');
   assert.equal(finish, 'stop');
   assert.equal(forced.filter(Boolean).length, 4); // <|output_start|> 4 2 <|output_end|>
 
-  const b2 = new DecodeBatch(new Engine(new ScriptedModel(tok.vocabSize, [[junk]]), tok));
-  const e = b2.add(chat('q'), { temperature: 0, maxTokens: 100 });
-  b2.step();
+  assert.equal(model.liveCaches.size, 0); // a finished stream's cache went back to the model
+
+  const junkModel = new ScriptedModel(tok.vocabSize, [[junk]]);
+  const b2 = new DecodeBatch(new Engine(junkModel, tok));
+  const e = await b2.add(chat('q'), { temperature: 0, maxTokens: 100 });
+  await b2.step();
   assert.equal(b2.size, 1);
+  assert.equal(junkModel.liveCaches.size, 1);
   b2.remove(e.stream);
   assert.equal(b2.size, 0);
-  assert.deepEqual(b2.step(), []);
+  assert.equal(junkModel.liveCaches.size, 0); // and a cancelled one's, once
+  b2.remove(e.stream);
+  assert.deepEqual(await b2.step(), []);
 });
 
-test('a stream that ends on its first token is never kept; a prompt with no room is a ContextError', () => {
-  const engine = new Engine(new ScriptedModel(tok.vocabSize, [[sp('<|assistant_end|>')]], 32), tok);
-  const batch = new DecodeBatch(engine);
-  const e = batch.add(chat('q'), { temperature: 0 });
+test('a stream that ends on its first token is never kept; a prompt with no room is a ContextError', async () => {
+  const model = new ScriptedModel(tok.vocabSize, [[sp('<|assistant_end|>')]], 32);
+  const batch = new DecodeBatch(new Engine(model, tok));
+  const e = await batch.add(chat('q'), { temperature: 0 });
   assert.equal(e.finish, 'stop');
   assert.equal(e.text, '');
   assert.equal(batch.size, 0);
-  assert.throws(() => batch.add(Array(32).fill(tok.bosId())), ContextError);
+  await assert.rejects(batch.add(Array(32).fill(tok.bosId())), ContextError);
   assert.equal(batch.size, 0);
-  const one = batch.add(chat('q'), { temperature: 0, maxTokens: 1 });
+  const one = await batch.add(chat('q'), { temperature: 0, maxTokens: 1 });
   assert.equal(one.finish, 'stop');
+  assert.equal(model.liveCaches.size, 0);
 });

@@ -22,15 +22,25 @@ export function tinyGpt(vocabSize: number, opts: { seed?: number; sequenceLen?: 
   return m;
 }
 
+/** Every item of an async iterable, in order (Array.fromAsync arrived after Node 20). */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
 /**
  * A fake model that plays a script: row r's logits after its j-th fed token make script[r][j] the
  * only likely token (logit 30 vs 0). Records every column it was fed, so tests can see what the
- * engine passed back (forced tokens included).
+ * engine passed back (forced tokens included), and the caches it made and was given back, so tests
+ * can check that none leaks (on a GPU their memory is not garbage collected).
  */
 export class ScriptedModel implements EngineModel {
   readonly config: { vocabSize: number; sequenceLen: number };
   readonly vocabPadded: number;
   readonly fed: number[][] = [];
+  /** caches made by newCache and not yet released */
+  readonly liveCaches = new Set<KVCache>();
   private steps = 0;
 
   constructor(vocabSize: number, private readonly script: number[][], sequenceLen = 256) {
@@ -39,10 +49,17 @@ export class ScriptedModel implements EngineModel {
   }
 
   newCache(batch: number, maxLen: number): KVCache {
-    return { k: [], v: [], batch, maxLen, pos: 0 };
+    const cache = { k: [], v: [], batch, maxLen, pos: 0 };
+    this.liveCaches.add(cache);
+    return cache;
   }
 
-  forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Float32Array {
+  releaseCache(cache: KVCache): void {
+    if (!this.liveCaches.delete(cache)) throw new Error('releaseCache: a cache released twice, or not made here');
+  }
+
+  async forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Promise<Float32Array> {
+    if (!this.liveCaches.has(cache)) throw new Error('forwardCached: a released cache');
     cache.pos += T;
     if (T === 1) this.fed.push(Array.from(ids));
     const out = new Float32Array(B * this.vocabPadded);

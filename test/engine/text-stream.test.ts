@@ -5,7 +5,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { BpeTokenizer } from '../../src/tokenizer/bpe.js';
 import { ourSpecials } from '../../src/tokenizer/bpe.js';
 import { ByteTokenizer } from '../helpers/byte-tokenizer.js';
-import { ScriptedModel } from './helpers.js';
+import { collect, ScriptedModel } from './helpers.js';
 
 const tok = new ByteTokenizer();
 const text = 'héllo 🙂 世界 — ok';
@@ -44,10 +44,10 @@ test('a special token ends a dangling partial character; tool markers render as 
   assert.equal(s.push(tok.bosId()), '');
 });
 
-test('engine text chunks carry whole characters and the last one the flushed tail', () => {
+test('engine text chunks carry whole characters and the last one the flushed tail', async () => {
   const script = [[...tok.encode('a🙂'), 0xe4]]; // ends with a dangling first byte of a 3-byte char
   const engine = new Engine(new ScriptedModel(tok.vocabSize, script), tok);
-  const chunks = [...engine.streamText([tok.bosId()], { temperature: 0, maxTokens: 6 })];
+  const chunks = await collect(engine.streamText([tok.bosId()], { temperature: 0, maxTokens: 6 }));
   assert.deepEqual(chunks.map((c) => c.text), ['a', '', '', '', '🙂', '\uFFFD']);
   assert.equal(chunks[5].finish, 'length');
 });

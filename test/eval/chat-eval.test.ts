@@ -60,7 +60,8 @@ class ZeroAnswerModel implements EngineModel {
   newCache(batch: number, maxLen: number): KVCache {
     return { k: [], v: [], batch, maxLen, pos: 0 };
   }
-  forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Float32Array {
+  releaseCache(): void {}
+  async forwardCached(ids: Int32Array, B: number, T: number, cache: KVCache): Promise<Float32Array> {
     if (cache.pos === 0 && T > 1) this.step = 0; // a new prompt
     cache.pos += T;
     const out = new Float32Array(B * this.vocabPadded);
@@ -70,7 +71,7 @@ class ZeroAnswerModel implements EngineModel {
   }
 }
 
-test('generative scoring: a model that always answers "#### 0" gets exactly the zero-count SpellingBee questions', { skip: needsMirror('english_words') }, () => {
+test('generative scoring: a model that always answers "#### 0" gets exactly the zero-count SpellingBee questions', { skip: needsMirror('english_words') }, async () => {
   const tok = byteBpe();
   const script = [...tok.encode('#### 0'), tok.specialId('<|assistant_end|>')];
   const engine = new Engine(new ZeroAnswerModel(script, tok.vocabSize), tok);
@@ -80,7 +81,7 @@ test('generative scoring: a model that always answers "#### 0" gets exactly the 
   const sample = shuffledSubset(task, n);
   const zeros = Array.from({ length: n }, (_, i) => sample.get(i).meta?.answer).filter((a) => a === '0').length;
   assert.ok(zeros > 0 && zeros < n, `the slice should mix zero and non-zero counts (${zeros}/${n})`);
-  const r = evaluateGenerative(engine, tok, task, { maxProblems: n, numSamples: 2 });
+  const r = await evaluateGenerative(engine, tok, task, { maxProblems: n, numSamples: 2 });
   assert.deepEqual(r, { correct: zeros, total: n, tooLong: 0 });
 });
 
@@ -112,18 +113,18 @@ test('letter scoring does not depend on the batching (right padding never change
   assert.ok(new Set(a).size > 1, `a random model should not pick one letter everywhere: ${a.join('')}`);
 });
 
-test('sampling is deterministic for a fixed seed and changes with the seed', () => {
+test('sampling is deterministic for a fixed seed and changes with the seed', async () => {
   const tok = byteBpe();
   const engine = new Engine(tinyGpt(tok.vocabSize, { sequenceLen: 128 }), tok);
   const convs = [{ messages: [{ role: 'user' as const, content: 'Hi there' }] }, { messages: [{ role: 'user' as const, content: 'Count to 3' }] }];
   const opts = { numSamples: 3, maxNewTokens: 12, temperature: 1, topK: 50, seed: 7 };
-  const a = generateCompletions(engine, tok, convs, opts).completions;
-  const b = generateCompletions(engine, tok, convs, opts).completions;
-  const c = generateCompletions(engine, tok, convs, { ...opts, seed: 8 }).completions;
+  const a = (await generateCompletions(engine, tok, convs, opts)).completions;
+  const b = (await generateCompletions(engine, tok, convs, opts)).completions;
+  const c = (await generateCompletions(engine, tok, convs, { ...opts, seed: 8 })).completions;
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
   // a prompt longer than the context is not generated for (and is counted wrong by the callers)
-  const long = generateCompletions(engine, tok, [{ messages: [{ role: 'user', content: 'x'.repeat(200) }] }], opts).completions;
+  const long = (await generateCompletions(engine, tok, [{ messages: [{ role: 'user', content: 'x'.repeat(200) }] }], opts)).completions;
   assert.deepEqual(long, [null]);
 });
 

@@ -9,12 +9,12 @@ import { markdownToHtml } from '../../src/report/markdown.js';
 import { ScriptedModel, tinyGpt } from '../engine/helpers.js';
 import { byteBpe } from '../helpers/byte-bpe.js';
 
-test('chat samples: the scripted answer comes back whole, and a hostile answer cannot escape its block', () => {
+test('chat samples: the scripted answer comes back whole, and a hostile answer cannot escape its block', async () => {
   const tok = byteBpe();
   const answer = 'Paris.\n```\n<script>alert(1)</script>\n# not a heading';
   const script = [...tok.encode(answer), tok.specialId('<|assistant_end|>')];
   const engine = new Engine(new ScriptedModel(tok.vocabSize, [script], 512), tok);
-  const [s] = chatSamples(engine, 1, 200, ['What is the capital of France?']);
+  const [s] = await chatSamples(engine, 1, 200, ['What is the capital of France?']);
   assert.equal(s.prompt, 'What is the capital of France?');
   assert.equal(s.answer, answer);
   assert.equal(s.finish, 'stop');
@@ -30,13 +30,13 @@ test('chat samples: the scripted answer comes back whole, and a hostile answer c
   assert.match(md.join('\n'), /ok \[cut at 3 tokens\]/);
 });
 
-test('chat samples: greedy, so the same every run; at most maxTokens each; count picks the first prompts', () => {
+test('chat samples: greedy, so the same every run; at most maxTokens each; count picks the first prompts', async () => {
   const tok = byteBpe();
   const model = tinyGpt(tok.vocabSize, { seed: 3, sequenceLen: 128 });
-  const a = chatSamples(new Engine(model, tok), 2, 12);
-  const b = chatSamples(new Engine(model, tok), 2, 12);
+  const a = await chatSamples(new Engine(model, tok), 2, 12);
+  const b = await chatSamples(new Engine(model, tok), 2, 12);
   assert.deepEqual(a, b);
   assert.deepEqual(a.map((s) => s.prompt), SAMPLE_PROMPTS.slice(0, 2));
   for (const s of a) assert.ok(s.tokens >= 1 && s.tokens <= 12, `${s.tokens} tokens`);
-  assert.deepEqual(chatSamples(new Engine(model, tok), 0, 12), []);
+  assert.deepEqual(await chatSamples(new Engine(model, tok), 0, 12), []);
 });

@@ -31,14 +31,14 @@ test('letter scoring with --max-problems visits the seeded sample, in its order'
   assert.deepEqual(asked, want);
 });
 
-test('generative scoring and pass@k with a problem limit visit the seeded sample', () => {
+test('generative scoring and pass@k with a problem limit visit the seeded sample', async () => {
   const engine = new Engine(model, tok);
   const generative: EvalTask = { ...task, evalType: 'generative' };
   const asked: number[] = [];
-  const r = evaluateGenerative(engine, tok, recording(generative, asked), { maxProblems: 12, maxNewTokens: 1 });
+  const r = await evaluateGenerative(engine, tok, recording(generative, asked), { maxProblems: 12, maxNewTokens: 1 });
   assert.equal(r.total, 12);
   assert.deepEqual(asked, want);
   const askedRl: number[] = [];
-  passAtK(engine, tok, recording(generative, askedRl), 12, 2, { maxNewTokens: 1, temperature: 1, topK: 5, seed: 7 });
+  await passAtK(engine, tok, recording(generative, askedRl), 12, 2, { maxNewTokens: 1, temperature: 1, topK: 5, seed: 7 });
   assert.deepEqual(askedRl, want);
 });

@@ -8,11 +8,14 @@ import { GPT } from '../../src/model/gpt.js';
 import { Optimizer } from '../../src/train/optimizer.js';
 import { train, type TrainSpec } from '../../src/train/trainer.js';
 
+/** the model tinyTrain trains: one block, 2 heads of 16, vocabulary 40, context 16 */
+export const TINY_CONFIG = { vocabSize: 40, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, sequenceLen: 16 };
+
 /** `steps` steps of two micro-batches of 2 x 16 tokens; returns the checkpoint folder, the final weights and the log. */
 export async function tinyTrain(
   steps: number, extra: Partial<TrainSpec> = {},
 ): Promise<{ dir: string; weights: Float32Array[]; log: string[] }> {
-  const model = new GPT({ vocabSize: 40, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, sequenceLen: 16 });
+  const model = new GPT(TINY_CONFIG);
   model.initWeights(3);
   const optimizer = new Optimizer(model.paramGroups({ embedding: 0.2, unembedding: 0.004, matrix: 0.02 }));
   const dir = mkdtempSync(join(tmpdir(), 'nanochat-tiny-train-'));
@@ -38,5 +41,7 @@ export async function tinyTrain(
     log: (l) => log.push(l),
     ...extra,
   });
-  return { dir, weights: [...model.params.values()].map((t) => t.toArray()), log };
+  const weights: Float32Array[] = [];
+  for (const t of model.params.values()) weights.push(await t.read());
+  return { dir, weights, log };
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { GPT, configFromDepth, padVocab } from '../../src/model/gpt.js';
 import { arena, noGrad, hostData } from '../../src/tensor/tensor.js';
 import { setBackend } from '../../src/tensor/backends.js';
+import type { Backend, Buf } from '../../src/tensor/backend.js';
 import { backends } from '../helpers/backends.js';
 import { Optimizer } from '../../src/train/optimizer.js';
 import * as op from '../../src/tensor/ops.js';
@@ -32,7 +33,7 @@ for (const be of backends()) {
     arena.reset();
   });
 
-  test(`KV-cache inference gives the same logits as the full forward [${be.name}]`, () => {
+  test(`KV-cache inference gives the same logits as the full forward [${be.name}]`, async () => {
     setBackend(be);
     const V = 200, T = 9, B = 2;
     const m = new GPT({ vocabSize: V, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 32, sequenceLen: 16 });
@@ -46,7 +47,7 @@ for (const be of backends()) {
     // prefill 5 tokens, then decode the rest one at a time
     const cache = m.newCache(B, T);
     const pre = Int32Array.from({ length: B * 5 }, (_, i) => ids[Math.floor(i / 5) * T + (i % 5)]);
-    let last = m.forwardCached(pre, B, 5, cache);
+    let last = await m.forwardCached(pre, B, 5, cache);
     const check = (t: number) => {
       for (let b = 0; b < B; b++) for (let j = 0; j < Vp; j++) {
         const want = full[(b * T + t) * Vp + j], got = last[b * Vp + j];
@@ -55,10 +56,37 @@ for (const be of backends()) {
     };
     check(4);
     for (let t = 5; t < T; t++) {
-      last = m.forwardCached(Int32Array.from({ length: B }, (_, b) => ids[b * T + t]), B, 1, cache);
+      last = await m.forwardCached(Int32Array.from({ length: B }, (_, b) => ids[b * T + t]), B, 1, cache);
       check(t);
     }
     assert.equal(cache.pos, T);
+  });
+
+  test(`releaseCache hands every layer's k and v back to the backend, once [${be.name}]`, async () => {
+    const released: Buf[] = [];
+    // the backend as it is, except that release is counted
+    const counting = new Proxy(be, {
+      get(target, key) {
+        if (key === 'release') return (buf: Buf) => { released.push(buf); target.release(buf); };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as Backend;
+    setBackend(counting);
+    try {
+      const m = new GPT({ vocabSize: 100, nLayer: 3, nHead: 2, nKvHead: 1, nEmbd: 32, sequenceLen: 16 });
+      m.initWeights(1);
+      const cache = m.newCache(2, 8);
+      await m.forwardCached(Int32Array.from({ length: 2 * 3 }, (_, i) => i), 2, 3, cache);
+      const bufs = [...cache.k, ...cache.v];
+      m.releaseCache(cache);
+      assert.equal(released.length, 2 * 3);
+      assert.deepEqual(new Set(released), new Set(bufs));
+      m.releaseCache(cache); // the cache no longer holds them: nothing is released twice
+      assert.equal(released.length, 2 * 3);
+    } finally {
+      setBackend(be);
+    }
   });
 
   test(`a 2-layer GPT memorizes a batch (loss near zero) [${be.name}]`, () => {

@@ -46,23 +46,23 @@ test('the pipeline carries the counts into the stage flags', () => {
   assert.equal(flag(args('base-eval'), '--max-per-task'), String(counts.coreMaxPerTask));
 });
 
-test('a plan is made once and read back unchanged, so a resumed run keeps its step counts', () => {
+test('a plan is made once and read back unchanged, so a resumed run keeps its step counts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'plan-'));
   assert.equal(readPlan(dir), undefined);
   let calls = 0;
-  const fake = (): Calibration => ({ tokensPerSecond: 4321 + calls++, stepSeconds: [1, 1, 1], backend: 'ref', threads: 1 });
-  const made = makePlan(TIERS.tiny, dir, fake);
+  const fake = async (): Promise<Calibration> => ({ tokensPerSecond: 4321 + calls++, stepSeconds: [1, 1, 1], backend: 'ref', threads: 1 });
+  const made = await makePlan(TIERS.tiny, dir, fake);
   assert.equal(made.source, 'calibrated');
   assert.deepEqual(made.counts, countsFor(tinySizing, 4321).counts);
   assert.deepEqual(readPlan(dir), made);
   assert.equal(calls, 1);
   // an uncalibrated tier takes its fixed counts without timing anything
-  const fixed = makePlan(TIERS.d20, mkdtempSync(join(tmpdir(), 'plan-')), () => assert.fail('d20 is not calibrated'));
+  const fixed = await makePlan(TIERS.d20, mkdtempSync(join(tmpdir(), 'plan-')), () => assert.fail('d20 is not calibrated'));
   assert.equal(fixed.counts.baseSteps, 21_400);
 });
 
-test('calibration times real training steps of the model shape', () => {
-  const c = calibrate({ depth: 1, headDim: 16, seqLen: 32, vocab: 128, rows: 2 }, 3);
+test('calibration times real training steps of the model shape', async () => {
+  const c = await calibrate({ depth: 1, headDim: 16, seqLen: 32, vocab: 128, rows: 2 }, 3);
   assert.equal(c.stepSeconds.length, 3);
   assert.ok(c.stepSeconds.every((s) => s > 0));
   const median = [...c.stepSeconds].sort((a, b) => a - b)[1];

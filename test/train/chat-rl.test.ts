@@ -25,7 +25,7 @@ const task: EvalTask = {
   reward: (_c, text) => (/^[a-z]/.test(text) ? 1 : 0),
 };
 
-test('REINFORCE on an easy task: mean reward rises over a few dozen steps; advantages sum to zero', () => {
+test('REINFORCE on an easy task: mean reward rises over a few dozen steps; advantages sum to zero', async () => {
   const model = new GPT({ vocabSize: tok.vocabSize, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, sequenceLen: 32 });
   model.initWeights(5);
   const opt = new Optimizer(model.paramGroups({ embedding: 0.01, unembedding: 0.004, matrix: 0.005 }));
@@ -34,7 +34,7 @@ test('REINFORCE on an easy task: mean reward rises over a few dozen steps; advan
   for (let step = 0; step < 30; step++) {
     let stepReward = 0;
     for (let q = 0; q < perStep; q++) {
-      const r = rollout(engine, tok, task, task.get(q), { numSamples: 8, maxNewTokens: 3, temperature: 1, topK: 265, seed: step * 100 + q, questionsPerStep: perStep });
+      const r = await rollout(engine, tok, task, task.get(q), { numSamples: 8, maxNewTokens: 3, temperature: 1, topK: 265, seed: step * 100 + q, questionsPerStep: perStep });
       assert.ok(Math.abs(r.advantages.reduce((a, b) => a + b, 0)) < 1e-9, 'the advantages of a question sum to zero');
       const b = r.batch;
       for (let i = 0; i < b.targets.length; i++) if (b.targets[i] === -1) assert.equal(b.weights![i], 0, 'untrained positions carry no weight');

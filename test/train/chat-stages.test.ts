@@ -45,7 +45,7 @@ test('SFT targets: only assistant tokens are trained; masked positions get exact
   arena.reset();
 });
 
-test('SFT on a handful of conversations: the model then reproduces the assistant turns', () => {
+test('SFT on a handful of conversations: the model then reproduces the assistant turns', async () => {
   const model = new GPT({ vocabSize: tok.vocabSize, nLayer: 2, nHead: 2, nKvHead: 2, nEmbd: 64, sequenceLen: 64 });
   model.initWeights(2);
   const opt = new Optimizer(model.paramGroups({ embedding: 0.05, unembedding: 0.01, matrix: 0.02 }));
@@ -59,22 +59,22 @@ test('SFT on a handful of conversations: the model then reproduces the assistant
   for (const c of [convs[0], convs[1], convs[3]]) {
     const prompt = renderForCompletion(tok, c);
     const want = c.messages[c.messages.length - 1].content as string;
-    const got = greedyFrom(model, prompt, want.length + 1);
+    const got = await greedyFrom(model, prompt, want.length + 1);
     assert.equal(got, want + '<end>', `completion of ${JSON.stringify(c.messages.at(-2)!.content)}`);
   }
 });
 
 /** Greedy decode from token ids; <|assistant_end|> shown as <end>. */
-function greedyFrom(model: GPT, prompt: number[], n: number): string {
+async function greedyFrom(model: GPT, prompt: number[], n: number): Promise<string> {
   const cache = model.newCache(1, prompt.length + n);
-  let logits = model.forwardCached(Int32Array.from(prompt), 1, prompt.length, cache);
+  let logits = await model.forwardCached(Int32Array.from(prompt), 1, prompt.length, cache);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     let best = 0;
     for (let j = 1; j < tok.vocabSize; j++) if (logits[j] > logits[best]) best = j;
     out.push(best);
     if (best === tok.specialId('<|assistant_end|>')) break;
-    logits = model.forwardCached(Int32Array.of(best), 1, 1, cache);
+    logits = await model.forwardCached(Int32Array.of(best), 1, 1, cache);
   }
   return tok.decode(out.filter((t) => t < 256)) + (out.at(-1) === tok.specialId('<|assistant_end|>') ? '<end>' : '');
 }

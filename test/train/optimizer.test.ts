@@ -67,7 +67,7 @@ test('Muon step: first update is -lr * sqrt(max(1, rows/cols)) * orthogonalized 
   const randn = gaussianRng(9);
   const [rows, cols] = [12, 4];
   const p = Tensor.parameter([rows, cols]);
-  const pg = hostData(p.grad!);
+  const pg = hostData(p.ensureGrad());
   for (let i = 0; i < p.size; i++) pg[i] = randn();
   const opt = new Optimizer([{ kind: 'muon', params: [{ name: 'w', tensor: p }], lr: 0.02, momentumStart: 0.85, momentumEnd: 0.95, momentumWarmupSteps: 300, nsSteps: 5 }]);
   // step 0: momentum 0.85; buf = 0.15 g; nesterov update = g + 0.85 (0.15 g - g) = 0.2775 g, same direction
@@ -85,7 +85,7 @@ test('AdamW step: matches the bias-corrected formula by hand', () => {
   setBackend(createBackend('ref'));
   const p = Tensor.parameter([3]);
   hostData(p.data).set([1, -2, 0.5]);
-  hostData(p.grad!).set([0.1, -0.3, 2]);
+  hostData(p.ensureGrad()).set([0.1, -0.3, 2]);
   const opt = new Optimizer([{ kind: 'adamw', params: [{ name: 'p', tensor: p }], lr: 0.01, betas: [0.8, 0.95], eps: 1e-10, weightDecay: 0 }]);
   opt.stepAll();
   // step 1: m_hat = g, v_hat = g^2, update = lr * sign(g) (up to eps)
