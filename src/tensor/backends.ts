@@ -3,7 +3,9 @@
 // the CPU, slower than native), else native, else ref (when the addon was not built), saying which and why.
 //
 // The CPU backends start synchronously, so library code and tests just call getBackend(). A GPU device opens
-// asynchronously: commands call `await initBackend()` once at start, before anything computes.
+// asynchronously: commands call `await initBackend()` once at start, before anything computes; a browser tab
+// opens its WebGpuBackend on navigator.gpu and hands it to setBackend. This file and what it imports statically
+// use no Node module (a test walks the graph); Dawn's loader is imported only inside initBackend.
 
 import type { Backend } from './backend.js';
 import { RefBackend } from './ref.js';
@@ -50,8 +52,8 @@ function defaultCpuBackend(say: (line: string) => void): Backend {
 /** The process-wide backend, chosen on first use (a CPU one; a GPU needs initBackend first). */
 export function getBackend(): Backend {
   if (current) return current;
-  const want = process.env.NANOCHAT_BACKEND;
-  current = want ? createBackend(want) : defaultCpuBackend((l) => process.stderr.write(l + '\n'));
+  const want = globalThis.process?.env.NANOCHAT_BACKEND; // no `process` in a browser tab: call setBackend there
+  current = want ? createBackend(want) : defaultCpuBackend((l) => console.error(l));
   return current;
 }
 

@@ -3,6 +3,7 @@
 // over host memory. A subclass gives the two host sums (plain loops in ref, AVX in native) and `scale`.
 
 import type { Backend, Buf } from './backend.js';
+import { isBf16Buf, type Bf16Buf } from './bf16-buf.js';
 
 export type HostBuf = Float32Array;
 
@@ -17,7 +18,10 @@ export abstract class HostBackend implements Pick<Backend, 'alloc' | 'release' |
   alloc(n: number): HostBuf { return new Float32Array(n); }
   release(_buf: HostBuf): void { /* the garbage collector frees host arrays */ }
   write(dst: HostBuf, src: Float32Array): void { dst.set(src); }
-  read(src: HostBuf): Promise<Float32Array> { return Promise.resolve(src.slice()); }
+  /** a host copy; a bf16 inference weight (Bf16Buf) comes back widened to f32, exactly */
+  read(src: HostBuf | Bf16Buf): Promise<Float32Array> {
+    return Promise.resolve(isBf16Buf(src) ? src.toFloat32() : src.slice());
+  }
 
   sum(x: HostBuf, n: number, out: HostBuf): void { out[0] = this.hostSum(x, n); }
 

@@ -3,10 +3,8 @@
 // register-tiled micro-kernel, flash-style fused attention, and threaded elementwise kernels.
 // Arguments cross to C as plain numbers and typed arrays (no option objects): ~0.3 us per call.
 
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// No static import of a Node module: the model and engine import this file through backends.ts, and a browser tab
+// runs them too (on webgpu). Node's modules come from process.getBuiltinModule (Node 20.16+), only when loading.
 import type { AttentionShape, Backend, MatmulParams, PeakMeasurement, RopeParams } from './backend.js';
 import { HostBackend, type HostBuf } from './host-backend.js';
 import { BF16_INFERENCE_ONLY, isBf16Buf, type Bf16Buf } from './bf16-buf.js';
@@ -56,8 +54,18 @@ export interface NativeAddon {
   setIsa(name: string): string;
 }
 
+/** Node's modules the loader needs, or undefined outside Node (a browser). */
+function nodeModules() {
+  const get = globalThis.process?.getBuiltinModule;
+  if (typeof get !== 'function') return undefined;
+  return {
+    module: get('node:module'), fs: get('node:fs'), path: get('node:path'), url: get('node:url'),
+  };
+}
+
 /** Where the addon is: the package root's build/Release (this file is dist/src/tensor/native.js or src/tensor/native.ts). */
-function addonPath(): string {
+function addonPath(node: NonNullable<ReturnType<typeof nodeModules>>): string {
+  const { fs: { existsSync }, path: { dirname, join, resolve }, url: { fileURLToPath } } = node;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const p = join(dir, 'build', 'Release', 'nanochat_native.node');
@@ -73,10 +81,12 @@ let cached: { addon: NativeAddon } | { error: string } | undefined;
 /** Load the raw addon once per thread (cached); never throws. */
 function loadAddon(): { addon: NativeAddon } | { error: string } {
   if (cached) return cached;
-  const path = addonPath();
-  if (!existsSync(path)) return (cached = { error: `${path} not found (the install-time build failed or was skipped)` });
+  const node = nodeModules();
+  if (!node) return (cached = { error: 'the native addon runs in Node 20.16 or newer (process.getBuiltinModule), not here' });
+  const path = addonPath(node);
+  if (!node.fs.existsSync(path)) return (cached = { error: `${path} not found (the install-time build failed or was skipped)` });
   try {
-    const require = createRequire(import.meta.url);
+    const require = node.module.createRequire(import.meta.url);
     cached = { addon: require(path) as NativeAddon };
   } catch (e) {
     cached = { error: `cannot load ${path}: ${(e as Error).message.split('\n')[0]}` };

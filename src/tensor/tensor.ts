@@ -12,6 +12,7 @@
 import type { Buf } from './backend.js';
 import { Arena } from './arena.js';
 import { getBackend } from './backends.js';
+import { isBf16Buf } from './bf16-buf.js';
 
 /** The arena all activations of the current thread come from. */
 export const arena = new Arena();
@@ -176,6 +177,10 @@ export function gradSlotZeroed(t: Tensor): Buf {
  */
 export function hostData(buf: Buf): Float32Array {
   if (buf instanceof Float32Array) return buf;
+  if (isBf16Buf(buf)) {
+    throw new Error('this weight is stored in bf16 for inference (--dtype bf16): read it widened to f32 with ' +
+      'await tensor.read(), or load the model with --dtype f32');
+  }
   throw new Error(`this step needs the values on the host, but the '${getBackend().name}' backend keeps them on its device: read them first with await tensor.read()`);
 }
 

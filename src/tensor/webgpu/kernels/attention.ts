@@ -28,6 +28,17 @@ const SHAPE: KernelSource['uniforms'] = [
   { name: 'scale', type: 'f32' },
 ];
 
+/** The forward's and dq's inner loop head: keys and values j0 .. j0+KT-1 of kv head hk into shared memory. */
+const LOAD_KV_TILE = `    for (var e = lid; e < KT * D; e += ${ATTENTION_ROWS}u) {
+      let j = j0 + e / D;
+      if (j < u.Tk) {
+        let ko = b * u.kvs + (j * u.Hkv + hk) * D + e % D;
+        Ks[e] = k[ko];
+        Vs[e] = v[ko];
+      }
+    }
+    workgroupBarrier();`;
+
 const HEADER = `@compute @workgroup_size(${ATTENTION_ROWS})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u)`;
 
@@ -64,15 +75,7 @@ ${HEADER} {
   let last = u.off + min(i, u.Tq - 1u);
   let wg_last = u.off + min(i0 + ${ATTENTION_ROWS - 1}u, u.Tq - 1u);
   for (var j0 = 0u; j0 <= wg_last; j0 += KT) {
-    for (var e = lid; e < KT * D; e += ${ATTENTION_ROWS}u) {
-      let j = j0 + e / D;
-      if (j < u.Tk) {
-        let ko = b * u.kvs + (j * u.Hkv + hk) * D + e % D;
-        Ks[e] = k[ko];
-        Vs[e] = v[ko];
-      }
-    }
-    workgroupBarrier();
+${LOAD_KV_TILE}
     if (live && j0 <= last) {
       let n = min(KT, last + 1u - j0);
       var sc: array<f32, ${KT}>;
@@ -142,15 +145,7 @@ ${HEADER} {
   let last = u.off + ic;
   let wg_last = u.off + min(i0 + ${ATTENTION_ROWS - 1}u, u.Tq - 1u);
   for (var j0 = 0u; j0 <= wg_last; j0 += KT) {
-    for (var e = lid; e < KT * D; e += ${ATTENTION_ROWS}u) {
-      let j = j0 + e / D;
-      if (j < u.Tk) {
-        let ko = b * u.kvs + (j * u.Hkv + hk) * D + e % D;
-        Ks[e] = k[ko];
-        Vs[e] = v[ko];
-      }
-    }
-    workgroupBarrier();
+${LOAD_KV_TILE}
     if (live && j0 <= last) {
       let n = min(KT, last + 1u - j0);
       for (var jj = 0u; jj < n; jj++) {
