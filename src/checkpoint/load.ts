@@ -57,15 +57,25 @@ export function sourceStage(source: string): Stage {
   return dir === undefined ? ourStage(source) : locateNanochat(dir).stage;
 }
 
-/** bf16 weight storage is the CPU backends' (a GPU backend keeps f32 weights on its device). */
-const hostStorage = (): boolean => getBackend() instanceof HostBackend;
+/**
+ * bf16 weight storage is the CPU backends' (a GPU backend keeps f32 weights on its device); the default picks it only
+ * on native, whose matmul reads bf16 directly (ref widens a whole weight per product: the oracle, not a runtime).
+ */
+function checkBf16Storage(): void {
+  const be = getBackend();
+  if (!(be instanceof HostBackend)) {
+    throw new UserError(`--dtype bf16 keeps weights in host memory for the CPU backends; the '${be.name}' backend ` +
+      'keeps f32 weights on its device: leave --dtype out or use --backend native');
+  }
+}
 
 export function loadModelAndTokenizer(choice: ModelChoice): LoadedCheckpoint {
   const dir = nanochatFolder(choice.source);
   if (dir !== undefined) {
     // weights stored in bf16 in the file stay bf16 unless --dtype f32 asks otherwise, converted matrix by matrix
     const files0 = locateNanochat(dir, { step: choice.step });
-    const bf16 = choice.dtype === 'bf16' || (choice.dtype === undefined && storedInBf16(files0.model) && hostStorage());
+    if (choice.dtype === 'bf16') checkBf16Storage();
+    const bf16 = choice.dtype === 'bf16' || (choice.dtype === undefined && getBackend().name === 'native' && storedInBf16(files0.model));
     const { model, tok, meta, files } = loadNanochat(dir, { step: choice.step, bf16 });
     const tag = basename(files.dir);
     const modelId = `nanochat:${tag}@${files.step}`;
@@ -73,6 +83,7 @@ export function loadModelAndTokenizer(choice: ModelChoice): LoadedCheckpoint {
     return { model, meta, dir: files.dir, step: files.step, tag, stage: files.stage, tok, modelId };
   }
   const stage = ourStage(choice.source);
+  if (choice.dtype === 'bf16') checkBf16Storage();
   const loaded = loadModel(stage, { tag: choice.tag, step: choice.step });
   const tok = loadTokenizer();
   checkTokenizerMatches(tok, loaded.meta);

@@ -64,12 +64,16 @@ export function readNanochatTokenizer(dir: string): BpeTokenizer {
   for (const t of tokens) if (t!.length === 1) hasByte[t![0]] = 1;
   if (hasByte.indexOf(0) >= 0) throw bad(`byte ${hasByte.indexOf(0)} has no token`);
 
-  const specialIds: Record<string, number> = {};
+  // nanochat puts its specials right after the ranks, n .. n+k-1, each once: anything else (a huge id would make
+  // the vocabulary and token_bytes arrays that large) is refused
+  const specialIds: Record<string, number> = Object.create(null) as Record<string, number>;
+  const k = specials.entries.length, ids = new Set<number>();
   for (const [s, id] of specials.entries) {
-    if (typeof s !== 'string' || typeof id !== 'number' || !Number.isInteger(id) || id < n) {
-      throw bad(`special token ${String(s)} -> ${String(id)} is not a name -> id after the ${n} ranks`);
+    if (typeof s !== 'string' || typeof id !== 'number' || !Number.isInteger(id) || id < n || id >= n + k) {
+      throw bad(`special token ${String(s).slice(0, 40)} -> ${String(id)} is not a name -> id in ${n}..${n + k - 1}, after the ranks`);
     }
-    if (Object.values(specialIds).includes(id)) throw bad(`two special tokens have id ${id}`);
+    if (ids.has(id) || s in specialIds) throw bad(`two special tokens have id ${id} or the name ${s.slice(0, 40)}`);
+    ids.add(id);
     specialIds[s] = id;
   }
   const missing = SPECIAL_TOKENS.filter((s) => !(s in specialIds));

@@ -58,11 +58,19 @@ export class PyGlobal {
 }
 
 const MARK = Symbol('mark');
+const MAX_PICKLE_BYTES = 256 * 2 ** 20;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-const LATIN1 = new TextDecoder('latin1');
+// Python 2 str bytes are Latin-1 code points; TextDecoder('latin1') is really windows-1252 (0x80-0x9f differ)
+const latin1 = (b: Uint8Array): string => { let s = ''; for (const c of b) s += String.fromCharCode(c); return s; };
 
 /** Run the pickle in `data` and return the value it leaves. */
 export function unpickle(data: Uint8Array, opts: UnpickleOptions): PyValue {
+  // a state dict's pickle is a few KB per tensor, a 65,536-token Encoding about 1 MB; each one-byte opcode makes a
+  // JS object, so a hostile gigabyte of them would exhaust memory before anything could refuse it
+  if (data.length > MAX_PICKLE_BYTES) {
+    throw new UserError(`${opts.where}: a pickle of ${data.length} bytes is far larger than ${opts.what} needs ` +
+      `(at most ${MAX_PICKLE_BYTES / 2 ** 20} MiB): the file is not one`);
+  }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const stack: (PyValue | typeof MARK)[] = [];
   const memo = new Map<number, PyValue>();
@@ -96,7 +104,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): PyValue {
   const line = (): string => {
     const end = data.indexOf(0x0a, p);
     if (end < 0) fail('a GLOBAL name has no line end');
-    const s = LATIN1.decode(data.subarray(p, end));
+    const s = UTF8.decode(data.subarray(p, end)); // Python 3 reads a GLOBAL's module and name as UTF-8
     p = end + 1;
     return s;
   };
@@ -140,12 +148,14 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): PyValue {
   };
   const append = (list: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(list)) fail('APPEND on something that is not a list');
-    (list as PyValue[]).push(...items);
+    for (const item of items) (list as PyValue[]).push(item); // a spread of 200k items would overflow the stack
   };
   const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
   const int = (v: bigint): number | bigint => (v >= -SAFE && v <= SAFE ? Number(v) : v);
   const long = (n: number): number | bigint => {
-    // two's complement, little-endian
+    // two's complement, little-endian; a state dict or a tokenizer needs at most 8 bytes, and building a huge one
+    // byte by byte is quadratic (a hostile 1 MiB LONG4 would take minutes)
+    if (n > 64) fail(`a ${n}-byte integer: no state dict or tokenizer holds one`);
     const b = data.subarray(need(n), p);
     let v = 0n;
     for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
@@ -186,8 +196,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): PyValue {
       case 0x58: stack.push(text(u32())); break; // BINUNICODE
       case 0x8d: stack.push(text(u64())); break; // BINUNICODE8
       case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
-      case 0x54: stack.push(LATIN1.decode(bytes(u32()))); break; // BINSTRING (Python 2 str)
-      case 0x55: stack.push(LATIN1.decode(bytes(u8()))); break; // SHORT_BINSTRING
+      case 0x54: stack.push(latin1(bytes(u32()))); break; // BINSTRING (Python 2 str)
+      case 0x55: stack.push(latin1(bytes(u8()))); break; // SHORT_BINSTRING
       case 0x42: stack.push(bytes(u32())); break; // BINBYTES
       case 0x43: stack.push(bytes(u8())); break; // SHORT_BINBYTES
       case 0x8e: stack.push(bytes(u64())); break; // BINBYTES8

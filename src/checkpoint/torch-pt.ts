@@ -200,12 +200,18 @@ function isTensor(v: PyValue | undefined): v is TorchTensor {
 }
 
 /** BINPERSID: ('storage', torch.<Type>Storage, key, location, numel) -> the storage it names */
+/** A short, safe description of a value from a file: its type and size, never the value itself (it may be huge or circular). */
+function describe(v: PyValue): string {
+  if (Array.isArray(v)) return `a tuple of ${v.length} (${v.slice(0, 5).map((x) => (Array.isArray(x) ? 'tuple' : typeof x)).join(', ')})`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.slice(0, 40))}${v.length > 40 ? '...' : ''}`;
+  return v === null ? 'None' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
+}
+
 function storageOf(pid: PyValue): Storage {
   const ok = Array.isArray(pid) && pid.length === 5 && pid[0] === 'storage' && pid[1] instanceof PyGlobal &&
     typeof pid[2] === 'string' && isInt(pid[4]);
   if (!ok) {
-    const shown = JSON.stringify(pid, (_, v) => (typeof v === 'bigint' ? String(v) : v));
-    throw new UserError(`a persistent id in data.pkl is not a torch storage: ${shown}`);
+    throw new UserError(`a persistent id in data.pkl is not a torch storage: ${describe(pid)}`);
   }
   const type = STORAGE_TYPES[pid[1].name];
   if (!type) throw new UserError(`data.pkl has a storage of ${pid[1].name}, which we do not read`);

@@ -62,6 +62,10 @@ export class ZipReader {
 
   /** `length` bytes at `offset` of the file, all of them or a UserError. */
   readAt(offset: number, length: number): Buffer {
+    // checked before allocating: a hostile length field must not become a huge allocation or a RangeError
+    if (!(offset >= 0 && length >= 0 && offset + length <= this.fileSize)) {
+      throw this.corrupt(`bytes ${offset}..${offset + length} lie past its end (${this.fileSize} bytes)`);
+    }
     const out = Buffer.allocUnsafe(length);
     this.readInto(out, offset);
     return out;
@@ -121,8 +125,10 @@ export class ZipReader {
         localOffset: dir.readUInt32LE(p + 42),
       };
       // the ZIP64 extra field holds, in this order, only the fields whose classic value is 0xffffffff
-      for (let x = p + 46 + nameLen; x + 4 <= p + 46 + nameLen + extraLen;) {
+      const extraEnd = p + 46 + nameLen + extraLen;
+      for (let x = p + 46 + nameLen; x + 4 <= extraEnd;) {
         const id = dir.readUInt16LE(x), len = dir.readUInt16LE(x + 2);
+        if (x + 4 + len > extraEnd) throw this.corrupt(`an extra field of '${e.name}' runs past its entry`);
         if (id === ZIP64_EXTRA) {
           let q = x + 4;
           const next = (): number => {
@@ -159,12 +165,17 @@ export class ZipReader {
     if (e.method !== 0) {
       throw new UserError(`${this.path}: '${name}' is compressed (method ${e.method}); torch.save stores every entry as is`);
     }
+    if (e.size !== e.compressedSize) throw this.corrupt(`the stored entry '${name}' has two sizes (${e.size}, ${e.compressedSize})`);
     return e;
   }
 
   /** Bytes [offset, offset + length) of a stored entry (default: all of it). */
   read(name: string, offset = 0, length?: number): Buffer {
-    const out = Buffer.allocUnsafe(length ?? this.entry(name).size - offset);
+    const e = this.entry(name), n = length ?? e.size - offset;
+    if (!(offset >= 0 && n >= 0 && offset + n <= e.size && e.size <= this.fileSize)) {
+      throw this.corrupt(`'${name}' claims ${e.size} bytes in a file of ${this.fileSize}`);
+    }
+    const out = Buffer.allocUnsafe(n);
     this.readEntryInto(name, offset, out);
     return out;
   }

@@ -114,3 +114,22 @@ test('ints past 2^53 read as bigint, smaller LONG1 values as numbers', () => {
   const v = read(pickle({ tuple: [2n ** 60n, 5n, -(2n ** 40n)] }, 2)) as PyValue[];
   assert.deepEqual(v, [2n ** 60n, 5, -(2 ** 40)]);
 });
+
+test('hostile sizes are refused quickly, not a hang, a RangeError or a huge allocation', () => {
+  const isUser = (re: RegExp) => (e: Error) => e instanceof UserError && re.test(e.message);
+  // LONG4 of 1 MiB: built byte by byte this took minutes; refused before reading it
+  const long4 = new Uint8Array(5 + (1 << 20) + 1);
+  long4.set([0x8b, 0, 0, 0x10, 0]); // LONG4, length 2^20 little-endian
+  long4[long4.length - 1] = 0x2e;
+  const t0 = performance.now();
+  assert.throws(() => read(long4), isUser(/byte integer/));
+  assert.ok(performance.now() - t0 < 1000);
+  // APPENDS of 200,000 items: a spread call would overflow the stack
+  const n = 200_000, appends = new Uint8Array(2 + n + 2);
+  appends.set([0x5d, 0x28]); // EMPTY_LIST, MARK
+  appends.fill(0x4e, 2, 2 + n); // NONE x n
+  appends.set([0x65, 0x2e], 2 + n); // APPENDS, STOP
+  assert.equal((read(appends) as PyValue[]).length, n);
+  // a pickle far larger than any state dict is refused before it is run
+  assert.throws(() => read(new Uint8Array(257 * 2 ** 20)), isUser(/far larger/));
+});
