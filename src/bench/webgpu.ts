@@ -10,6 +10,7 @@
 // backward 3.5x that; RMSNorm moves 5 x 4 bytes per element forward + backward, cross-entropy 3 x 4 per logit.
 
 import { parse, num, type FlagSpec } from '../cli/flags.js';
+import { UserError } from '../common/errors.js';
 import type { Backend, Buf } from '../tensor/backend.js';
 import { createBackend, setBackend } from '../tensor/backends.js';
 import { machinePeakFlops, peakText } from '../tensor/peak.js';
@@ -59,7 +60,7 @@ async function openGpu(say: (s: string) => void): Promise<{ gpu: WebGpuBackend; 
   const info = gpu.adapterInfo;
   say(`webgpu adapter: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' | ')}` +
     ` (${info.featureLevel}${gpu.isSoftware ? ', software: it computes on the CPU' : ''}; features ${info.features.join(', ') || 'none'})`);
-  const peak = await measureGpuPeak(gpu.device, 3, gpu.isSoftware ? 64 : 4096);
+  const peak = await measureGpuPeak(gpu.device, 3);
   say(`adapter FMA peak (measured): f32 ${(peak.f32 / 1e9).toFixed(1)} GFLOP/s` +
     (peak.f16 ? `, f16 ${(peak.f16 / 1e9).toFixed(1)} GFLOP/s` : ', no shader-f16'));
   return { gpu, peak };
@@ -127,6 +128,7 @@ export async function benchTrain(argv: string[]): Promise<void> {
   const p = parse('bench train', 'Training tokens/s and MFU of the webgpu backend beside native (--backend webgpu).', TRAIN_FLAGS, argv);
   const steps = num(p, 'steps', { min: 1 }), rowsPerStep = num(p, 'rows', { min: 1 });
   const depths = String(p.values.depths).split(',').map(Number);
+  if (depths.some((d) => !Number.isInteger(d) || d < 1)) throw new UserError(`--depths takes positive integers, got '${p.values.depths}'`);
   const say = (s: string) => process.stdout.write(s + '\n');
   const native = createBackend('native');
   const cpuPeak = machinePeakFlops();

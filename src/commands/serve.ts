@@ -10,6 +10,7 @@ import { modelFlags } from '../cli/model-flags.js';
 import { WEIGHTS_DTYPE_FLAG, weightsDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import { startServer } from '../serve/server.js';
+import { backendIsDefault, createBackend, getBackend, setBackend } from '../tensor/backends.js';
 
 const FLAGS: FlagSpec = {
   ...modelFlags('sft'),
@@ -46,6 +47,16 @@ export async function run(argv: string[]): Promise<number> {
   };
   const host = str(p, 'host') ?? '127.0.0.1';
   const port = num(p, 'port', { min: 0, max: 65535 });
+  // the workers decode in worker threads, where Dawn opens no device (measured: EGL fails off the main thread)
+  if (getBackend().name === 'webgpu') {
+    if (!backendIsDefault()) {
+      throw new UserError('serve decodes in worker threads, where the webgpu backend does not open (Dawn over EGL fails off the main thread): ' +
+        'serve with --backend native (chat, chat-eval and the training stages run on webgpu)');
+    }
+    setBackend(createBackend('native'));
+    process.env.NANOCHAT_BACKEND = 'native';
+    say('nanochat serve: decoding on native: serve runs its model in worker threads, where the webgpu backend does not open');
+  }
   say(`nanochat serve: loading ${opts.source} in ${opts.workers} worker${opts.workers > 1 ? 's' : ''}...`);
   let s;
   try {

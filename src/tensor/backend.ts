@@ -90,7 +90,10 @@ export interface Backend {
   // ---- storage
   /** n zeroed floats of this backend's storage (a Float32Array on the CPU backends) */
   alloc(n: number): Buf;
-  /** Give storage from alloc back (a device frees it now; the CPU backends leave it to the garbage collector). */
+  /**
+   * Give storage from alloc back: a device frees it once the work queued before is submitted; the CPU backends
+   * leave it to the garbage collector.
+   */
   release(buf: Buf): void;
   /** dst[0 .. src.length) = src, host values into backend storage, in order with the kernels queued before */
   write(dst: Buf, src: Float32Array): void;

@@ -16,6 +16,14 @@ let current: Backend | undefined;
 /** why the default is not webgpu on this machine, for logs that name the backend */
 let defaultWhy: string | undefined;
 
+/** whether initBackend's choice was asked for (--backend, NANOCHAT_BACKEND) or the default's */
+let chosenByDefault = false;
+
+/** True when the process-wide backend is the default's pick rather than one the user named. */
+export function backendIsDefault(): boolean {
+  return chosenByDefault;
+}
+
 /** Why the default backend here is a CPU one (no hardware GPU adapter, ...), once initBackend has looked. */
 export function whyNotGpu(): string | undefined {
   return defaultWhy;
@@ -93,6 +101,7 @@ export async function initBackend(name?: string, say: (line: string) => void = (
     }
   }
   current = chosen;
+  chosenByDefault = want === undefined;
   process.env.NANOCHAT_BACKEND = chosen.name;
   return chosen;
 }

@@ -5,7 +5,7 @@
 // OpenGL ES at 'compatibility', which on a machine without one is Mesa's llvmpipe (software, through EGL without a
 // display: EGL_PLATFORM=surfaceless). NANOCHAT_WEBGPU_DAWN_BACKEND (vulkan, opengl, ...) tries only that backend.
 
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
@@ -21,19 +21,28 @@ const INSTALL_HINT = 'install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri, or 
 
 interface DawnModule { create(flags: string[]): GPU; globals: object }
 
+/** Dawn's module with the GPU* globals installed (GPUBufferUsage, GPUMapMode, ... as in a browser), or why not. */
+async function loadDawn(): Promise<DawnModule | { why: string }> {
+  // EGL without a display server; Mesa wants a runtime dir and warns on every start without one (one per user, kept)
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  if (process.env.XDG_RUNTIME_DIR === undefined) {
+    const dir = join(tmpdir(), `nanochat-xdg-${process.getuid?.() ?? 'user'}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
+  try {
+    const dawn = (await import('webgpu')) as unknown as DawnModule;
+    Object.assign(globalThis, dawn.globals);
+    return dawn;
+  } catch (e) {
+    return { why: `the 'webgpu' package (Dawn) does not load: ${firstLine(e)}` };
+  }
+}
+
 /** The webgpu backend on the best adapter Dawn finds; a UserError naming what is missing when there is none. */
 export async function openNodeWebGpu(opts: NodeWebGpuOptions = {}): Promise<WebGpuBackend> {
-  // EGL without a display server; Mesa wants a runtime dir and warns on every start without one
-  process.env.EGL_PLATFORM ??= 'surfaceless';
-  process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'nanochat-xdg-'));
-  let dawn: DawnModule;
-  try {
-    dawn = (await import('webgpu')) as unknown as DawnModule;
-  } catch (e) {
-    throw new UserError(`no WebGPU: the 'webgpu' package (Dawn) does not load (${firstLine(e)}); run npm install, ` +
-      'or pick NANOCHAT_BACKEND=native');
-  }
-  Object.assign(globalThis, dawn.globals); // GPUBufferUsage, GPUMapMode, ... as in a browser
+  const dawn = await loadDawn();
+  if ('why' in dawn) throw new UserError(`no WebGPU: ${dawn.why}; run npm install, or pick NANOCHAT_BACKEND=native`);
   const forced = opts.dawnBackend ?? process.env.NANOCHAT_WEBGPU_DAWN_BACKEND;
   const attempts: { flags: string[]; level: 'core' | 'compatibility' }[] = forced
     ? [{ flags: [`backend=${forced}`], level: 'core' }, { flags: [`backend=${forced}`], level: 'compatibility' }]
@@ -69,13 +78,8 @@ export async function probeHardwareWebGpu(): Promise<{ backend: WebGpuBackend } 
   if (process.platform === 'linux' && !hardwareVulkanDriver()) {
     return { why: 'no hardware GPU adapter (no Vulkan driver installed: no ICD file in /usr/share/vulkan/icd.d or /etc/vulkan/icd.d)' };
   }
-  let dawn: DawnModule;
-  try {
-    dawn = (await import('webgpu')) as unknown as DawnModule;
-  } catch (e) {
-    return { why: `no WebGPU (the 'webgpu' package does not load: ${firstLine(e)})` };
-  }
-  Object.assign(globalThis, dawn.globals);
+  const dawn = await loadDawn();
+  if ('why' in dawn) return { why: `no WebGPU (${dawn.why})` };
   let opened: OpenedDevice | null;
   try {
     opened = await openDevice(dawnInstance(dawn, []), 'core');

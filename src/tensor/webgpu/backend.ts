@@ -126,7 +126,11 @@ export class WebGpuBackend implements Backend {
       this.gpu(a, span(sA, M * K), 'matmul a'), this.gpu(b, span(sB, K * N), 'matmul b'),
       this.gpu(c, span(sC, M * N), 'matmul c'),
     ];
-    if (batch > 65535) throw new Error(`webgpu matmul: batch ${batch} > 65535`);
+    // a grid dimension holds at most 65,535 workgroups: batch, and M and N in 64-wide tiles
+    if (batch > 65535 || Math.ceil(M / TILE) > 65535 || Math.ceil(N / TILE) > 65535) {
+      throw new UserError(`webgpu matmul: batch ${batch} x [${M}, ${N}] exceeds the 65,535 x 64 rows and columns ` +
+        'one dispatch covers; use a smaller batch');
+    }
     if (M === 0 || N === 0) return;
     this.run(matmulKernel(p.transA, p.transB), args, [M, N, K, sA, sB, sC, +p.accumulate],
       [Math.ceil(N / TILE), Math.ceil(M / TILE), batch]);

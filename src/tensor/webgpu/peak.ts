@@ -4,8 +4,10 @@
 // Every invocation runs CHAINS independent fma chains (enough to hide the FMA latency on NVIDIA, AMD and Apple
 // GPUs: 4-cycle latency x 2 issue) for ITERS steps on registers only; the result is written once so the compiler
 // cannot drop the loop, and the trip count comes from a uniform so it cannot unroll it either (Mesa's llvmpipe
-// unrolled a constant 4096-trip loop and spent minutes compiling it). FLOPs = 2 x CHAINS x ITERS x invocations. The best of `reps` timed dispatch batches counts.
-// No Node module is imported here: the same file times a browser's GPU.
+// unrolled a constant 4096-trip loop and spent minutes compiling it). FLOPs = 2 x 4 lanes x CHAINS x ITERS x
+// invocations. The dispatch grows from 16 workgroups, doubling, until one takes 20 ms: enough to fill an H200, and
+// short enough for a laptop GPU's watchdog (Windows resets a GPU after 2 s of one dispatch). The best of `reps`
+// timed dispatches at that size counts. No Node module is imported here: the same file times a browser's GPU.
 
 import { gpuWait } from './keep-alive.js';
 
@@ -36,9 +38,11 @@ ${step}
 
 export interface GpuPeak { f32: number; f16: number | null }
 
-/** FLOP/s of fma on vec4 lanes, f32 and (where the device has shader-f16) f16: best of `reps` runs of ~`groups` workgroups. */
-export async function measureGpuPeak(device: GPUDevice, reps = 5, groups = 1024): Promise<GpuPeak> {
-  const out = device.createBuffer({ size: 4 * WORKGROUP * groups, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+const MAX_GROUPS = 1 << 16;
+
+/** FLOP/s of fma on vec4 lanes, f32 and (where the device has shader-f16) f16: best of `reps` timed dispatches. */
+export async function measureGpuPeak(device: GPUDevice, reps = 5): Promise<GpuPeak> {
+  const out = device.createBuffer({ size: 4 * WORKGROUP * MAX_GROUPS, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   // the wait: mapping a buffer the dispatch wrote, under gpuWait (Dawn's promises alone do not keep Node alive)
   const probe = device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const trips = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -49,7 +53,7 @@ export async function measureGpuPeak(device: GPUDevice, reps = 5, groups = 1024)
     const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [
       { binding: 0, resource: { buffer: out } }, { binding: 1, resource: { buffer: trips } },
     ] });
-    const run = async (): Promise<number> => {
+    const run = async (groups: number): Promise<number> => {
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(pipeline);
@@ -63,9 +67,11 @@ export async function measureGpuPeak(device: GPUDevice, reps = 5, groups = 1024)
       probe.unmap();
       return (performance.now() - t0) / 1000;
     };
-    await run(); // compile and warm up
+    let groups = 16;
+    await run(groups); // compile and warm up
+    while (groups < MAX_GROUPS && (await run(groups)) < 0.02) groups *= 2;
     let best = Infinity;
-    for (let i = 0; i < reps; i++) best = Math.min(best, await run());
+    for (let i = 0; i < reps; i++) best = Math.min(best, await run(groups));
     return (2 * 4 * CHAINS * ITERS * WORKGROUP * groups) / best;
   };
   try {

@@ -19,7 +19,7 @@ export interface KernelSource {
   code: string;
 }
 
-/** Words in one dispatch's uniform block: the ring hands out 256-byte slots. */
+/** Bytes of one dispatch's uniform block: the ring hands out 256-byte slots. */
 export const UNIFORM_SLOT_BYTES = 256;
 
 /** slots[i] is the binding (0-based among storage bindings) that buffer argument i uses. */

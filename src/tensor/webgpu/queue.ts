@@ -9,6 +9,7 @@
 
 import { GpuBuf } from './buffer.js';
 import { type KernelSource, UNIFORM_SLOT_BYTES, assembleShader, uniformWords } from './program.js';
+import { UserError } from '../../common/errors.js';
 
 /** dispatches per submitted batch: enough to amortise a submit, few enough to start the GPU early */
 const MAX_DISPATCHES = 256;
@@ -47,7 +48,12 @@ export class CommandQueue {
     this.uploadHost = new Int32Array(UPLOAD_START_BYTES / 4);
     this.ringBytes = this.uniformHost.byteLength + UPLOAD_START_BYTES;
     device.addEventListener('uncapturederror', e => {
-      this.error ??= (e as GPUUncapturedErrorEvent).error.message;
+      e.preventDefault(); // reported once by the next read, not also printed by Dawn for every later batch
+      const err = (e as GPUUncapturedErrorEvent).error;
+      const first = err.message.split('\n')[0];
+      this.error ??= typeof GPUOutOfMemoryError !== 'undefined' && err instanceof GPUOutOfMemoryError
+        ? `the GPU ran out of memory (${first}): use a smaller model or batch`
+        : first;
     });
     void device.lost.then(info => { if (info.reason !== 'destroyed') this.error ??= `device lost: ${info.message}`; });
   }
@@ -128,7 +134,8 @@ export class CommandQueue {
 
   /** Throws the first GPU error seen so far (validation errors are asynchronous, so reads check). */
   throwIfFailed(): void {
-    if (this.error) throw new Error(`webgpu: ${this.error}`);
+    // a UserError: one line, no stack trace (the cause is in the message; the kernels' own checks come first)
+    if (this.error) throw new UserError(`webgpu: ${this.error}`);
   }
 
   private computePass(): GPUComputePassEncoder {

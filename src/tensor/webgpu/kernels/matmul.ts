@@ -1,7 +1,9 @@
 // Batched matmul C[b] = op(A[b]) op(B[b]) (+ C[b]), tiled: a workgroup of 64 invocations computes a 64 x 64 tile
 // of C, each invocation an 8 x 8 block in registers (sixteen vec4 accumulators), stepping through K 16 at a time
-// with the A and B tiles (2 x 64 x 16 floats = 8 KiB) staged in workgroup memory as vec4s. Both tiles are
-// k-major, so each step of the inner loop reads four vec4s and does sixteen vec4 FMAs. The transposes only change
+// with the A and B tiles (2 x 64 x 16 floats = 8 KiB) staged in workgroup memory. Both tiles are k-major, so each
+// step of the inner loop gathers four vec4s and does sixteen vec4 FMAs. The tiles are scalar arrays: storing single
+// components of a shared vec4 from different invocations is a race in WGSL (a component write may rewrite the
+// whole vector, as Metal and HLSL compilers do), which llvmpipe and SwiftShader would never show. The transposes only change
 // how tiles are loaded, so they are specialised (four shaders); batch is the z dimension of the grid, and a stride
 // of 0 broadcasts one matrix. On llvmpipe (2 cores, 1024^3): scalar 8 x 4 register arrays ran 1.5 GFLOP/s, vec4
 // 8 x 4 blocks over 128 invocations 9.5-9.8, these 8 x 8 blocks 12.4-12.7; a K step of 32 or a hand-unrolled
@@ -42,8 +44,11 @@ export function matmulKernel(transA: boolean, transB: boolean): KernelSource {
     buffers: [{ name: 'a', type: 'f32' }, { name: 'b', type: 'f32' }, { name: 'c', type: 'f32' }],
     uniforms: ['M', 'N', 'K', 'strideA', 'strideB', 'strideC', 'acc'].map(n => ({ name: n, type: 'u32' as const })),
     code: `
-var<workgroup> As: array<vec4f, ${TILE * BK / 4}>;
-var<workgroup> Bs: array<vec4f, ${TILE * BK / 4}>;
+var<workgroup> As: array<f32, ${TILE * BK}>;
+var<workgroup> Bs: array<f32, ${TILE * BK}>;
+fn tile4(t: ptr<workgroup, array<f32, ${TILE * BK}>>, at: u32) -> vec4f {
+  return vec4f((*t)[at], (*t)[at + 1u], (*t)[at + 2u], (*t)[at + 3u]);
+}
 fn store_row(gr: u32, gc: u32, bC: u32, lo: vec4f, hi: vec4f) {
   if (gr >= u.M) { return; }
   for (var j = 0u; j < 8u; j++) {
@@ -68,15 +73,15 @@ ${ROWS.map(r => `  var lo${r} = vec4f(0.0); var hi${r} = vec4f(0.0);`).join('\n'
   for (var k0 = 0u; k0 < u.K; k0 += ${BK}u) {
     for (var q = 0u; q < ${(TILE * BK) / 64}u; q++) {
       let e = lid + q * 64u;
-      { ${loadA} As[kk * 16u + row / 4u][row % 4u] = v; }
-      { ${loadB} Bs[kk * 16u + col / 4u][col % 4u] = v; }
+      { ${loadA} As[kk * ${TILE}u + row] = v; }
+      { ${loadB} Bs[kk * ${TILE}u + col] = v; }
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${BK}u; kk++) {
-      let a0 = As[kk * 16u + ty * 2u];
-      let a1 = As[kk * 16u + ty * 2u + 1u];
-      let b0 = Bs[kk * 16u + tx * 2u];
-      let b1 = Bs[kk * 16u + tx * 2u + 1u];
+      let a0 = tile4(&As, kk * ${TILE}u + ty * 8u);
+      let a1 = tile4(&As, kk * ${TILE}u + ty * 8u + 4u);
+      let b0 = tile4(&Bs, kk * ${TILE}u + tx * 8u);
+      let b1 = tile4(&Bs, kk * ${TILE}u + tx * 8u + 4u);
 ${ROWS.map(r => `      lo${r} = fma(vec4f(${aOf(r)}), b0, lo${r});
       hi${r} = fma(vec4f(${aOf(r)}), b1, hi${r});`).join('\n')}
     }
