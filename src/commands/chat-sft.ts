@@ -24,7 +24,7 @@ import { markdownTable } from '../report/markdown-table.js';
 import { writeReportSection } from '../report/section.js';
 import { firstN, loadSource, scaledLrs } from '../train/source.js';
 import { SOURCE_FLAGS, parseSource } from '../cli/model-flags.js';
-import { arena, noGrad } from '../tensor/tensor.js';
+import { perTokenLoss } from '../eval/bpb.js';
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import type { Task } from '../tasks/task.js';
@@ -48,14 +48,13 @@ const FLAGS: FlagSpec = {
 };
 
 /** Mean masked cross-entropy over conversations, batched like training. */
-function conversationLoss(model: GPT, tok: TextTokenizer, task: Task, n: number, B: number): number {
+async function conversationLoss(model: GPT, tok: TextTokenizer, task: Task, n: number, B: number): Promise<number> {
   let sum = 0, count = 0;
   const total = Math.min(n, task.size());
   for (let s = 0; s < total; s += B) {
     const convs = Array.from({ length: Math.min(B, total - s) }, (_, i) => task.get(s + i));
     const b = sftBatch(tok, convs, model.config.sequenceLen);
-    const losses = noGrad(() => model.forward(b.inputs, b.B!, b.T!, b.targets, 'none').loss!.toArray());
-    arena.reset();
+    const losses = await perTokenLoss(model, b.inputs, b.targets, b.B!, b.T!);
     for (let i = 0; i < b.targets.length; i++) if (b.targets[i] !== -1) { sum += losses[i]; count++; }
   }
   return count ? sum / count : NaN;
@@ -109,11 +108,11 @@ export async function run(argv: string[]): Promise<number> {
     lrMultiplier: (s) => 1 - s / iterations,
     evalEvery: trainerPeriod(evalEvery, iterations),
     evaluate: async (step) => {
-      const m: Record<string, number> = { val_loss: conversationLoss(model, tok, valTask, evalConvs, B) };
+      const m: Record<string, number> = { val_loss: await conversationLoss(model, tok, valTask, evalConvs, B) };
       if (metricsEvery !== NEVER && (step === iterations || (metricsEvery > 0 && step % metricsEvery === 0))) {
         // evaluateCategorical samples maxProblems questions of the whole task with seed 42 (tasks/subset.ts)
-        m.mmlu_acc = evaluateCategorical(model, tok, chatEvalTask('MMLU'), { maxProblems }).accuracy;
-        m.arc_easy_acc = evaluateCategorical(model, tok, chatEvalTask('ARC-Easy'), { maxProblems }).accuracy;
+        m.mmlu_acc = (await evaluateCategorical(model, tok, chatEvalTask('MMLU'), { maxProblems })).accuracy;
+        m.arc_easy_acc = (await evaluateCategorical(model, tok, chatEvalTask('ARC-Easy'), { maxProblems })).accuracy;
       }
       return m;
     },

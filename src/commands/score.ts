@@ -27,7 +27,7 @@ export interface ScoreResult {
   perplexity: number;
 }
 
-function scoreText(model: GPT, tok: TextTokenizer, text: string): ScoreResult {
+async function scoreText(model: GPT, tok: TextTokenizer, text: string): Promise<ScoreResult> {
   const ids = [tok.bosId(), ...tok.encode(text)];
   if (ids.length < 2) throw new UserError('the text is empty: nothing to score');
   const T = model.config.sequenceLen;
@@ -36,7 +36,7 @@ function scoreText(model: GPT, tok: TextTokenizer, text: string): ScoreResult {
     const window = ids.slice(start, start + T + 1);
     const n = window.length - 1;
     const inputs = Int32Array.from(window.slice(0, n)), targets = Int32Array.from(window.slice(1));
-    const losses = perTokenLoss(model, inputs, targets, 1, n);
+    const losses = await perTokenLoss(model, inputs, targets, 1, n);
     const s = bpbSums(losses, targets, tok.tokenBytes());
     nats += s.nats;
     bytes += s.bytes;
@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const { model, tok, stage, tag, step } = loadModelAndTokenizer(modelChoice(p));
-  const r = scoreText(model, tok, content!);
+  const r = await scoreText(model, tok, content!);
   out(p)(`${stage}/${tag} step ${step}: ${r.tokens} tokens | loss ${r.loss.toFixed(4)} nats/token | ${r.bpb.toFixed(4)} bits/byte | perplexity ${r.perplexity.toFixed(2)}`);
   emitJson(p, { source: stage, tag, step, ...r });
   return 0;

@@ -25,9 +25,13 @@ export function bpbSums(losses: Float32Array, targets: Int32Array, tokenBytes: I
   return { nats, bytes };
 }
 
-/** Per-token losses of one batch under the model, without recording a graph. */
-export function perTokenLoss(model: GPT, inputs: Int32Array, targets: Int32Array, B: number, T: number): Float32Array {
-  const losses = noGrad(() => model.forward(inputs, B, T, targets, 'none').loss!.toArray());
+/** Per-token losses of one batch under the model, without recording a graph (a host copy, on every backend). */
+export async function perTokenLoss(
+  model: GPT, inputs: Int32Array, targets: Int32Array, B: number, T: number,
+): Promise<Float32Array> {
+  const loss = noGrad(() => model.forward(inputs, B, T, targets, 'none').loss!);
+  // the loss lives in the arena: reset only once the read-back has resolved
+  const losses = await loss.read();
   arena.reset();
   return losses;
 }
@@ -40,7 +44,7 @@ export async function bpbOverBatches(model: GPT, tok: TextTokenizer, next: () =>
     const batch = await next();
     if (!batch) break;
     const B = batch.B!, T = batch.T!;
-    const losses = perTokenLoss(model, batch.inputs, batch.targets, B, T);
+    const losses = await perTokenLoss(model, batch.inputs, batch.targets, B, T);
     const s = bpbSums(losses, batch.targets, tokenBytes);
     nats += s.nats;
     bytes += s.bytes;

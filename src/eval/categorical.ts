@@ -10,7 +10,8 @@ import type { TextTokenizer } from '../tokenizer/types.js';
 import type { EvalTask } from '../tasks/task.js';
 import { shuffledSubset } from '../tasks/subset.js';
 import { renderForCompletion } from '../chat/render.js';
-import { arena, hostData, noGrad } from '../tensor/tensor.js';
+import { arena, noGrad } from '../tensor/tensor.js';
+import { getBackend } from '../tensor/backends.js';
 import { bucketLength } from './buckets.js';
 
 export interface AccuracyResult {
@@ -29,12 +30,12 @@ function letterIds(tok: TextTokenizer, letters: readonly string[]): number[] {
   });
 }
 
-export function evaluateCategorical(
+export async function evaluateCategorical(
   model: GPT,
   tok: TextTokenizer,
   task: EvalTask,
   opts: { maxProblems?: number; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
-): AccuracyResult {
+): Promise<AccuracyResult> {
   // --max-problems takes a seeded sample of the whole task, not its head (tasks/subset.ts)
   const sample = shuffledSubset(task, opts.maxProblems);
   const total = sample.size();
@@ -53,12 +54,12 @@ export function evaluateCategorical(
     const B = prompts.length;
     const ids = new Int32Array(B * T);
     prompts.forEach((p, b) => ids.set(p, b * T));
-    // only each prompt's last position matters: copy those rows, not the whole B x T x vocab array
-    const last = noGrad(() => {
-      const { logits } = model.forward(ids, B, T);
-      logits.checkAlive();
-      return prompts.map((p, b) => hostData(logits.data).slice((b * T + p.length - 1) * Vp, (b * T + p.length) * Vp));
-    });
+    // only each prompt's last position matters: copy those rows, not the whole B x T x vocab array (on a device
+    // that is also what crosses the bus)
+    const { logits } = noGrad(() => model.forward(ids, B, T));
+    logits.checkAlive();
+    const last = await Promise.all(prompts.map((p, b) =>
+      getBackend().read(logits.data.subarray((b * T + p.length - 1) * Vp, (b * T + p.length) * Vp))));
     arena.reset();
     convs.forEach((conv, b) => {
       const letters = conv.letters;

@@ -194,7 +194,8 @@ export async function runChatEval(model: GPT, tok: TextTokenizer, opts: ChatEval
       const task = chatEvalTask(name, opts.dataDir);
       const progress = progressBar(name, ' problems');
       if (task.evalType === 'categorical') {
-        r = evaluateCategorical(model, tok, task, { maxProblems: opts.maxProblems, batchSize: opts.batchSize, onProgress: progress });
+        r = await evaluateCategorical(model, tok, task,
+          { maxProblems: opts.maxProblems, batchSize: opts.batchSize, onProgress: progress });
       } else {
         r = await evaluateGenerative(engine, tok, task, { ...opts, onProgress: progress });
       }

@@ -8,7 +8,7 @@
 
 import type { GPT } from '../model/gpt.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { arena, hostData, noGrad } from '../tensor/tensor.js';
+import { arena, noGrad } from '../tensor/tensor.js';
 import { markdownTable } from '../report/markdown-table.js';
 import { bucketLength } from './buckets.js';
 import { coreScore, evaluateCoreTask, loadCoreTasks, type CoreScore, type CoreTask, type CoreTaskResult, type ScoreOutput, type ScoreRows } from './core-tasks.js';
@@ -21,7 +21,7 @@ import { coreScore, evaluateCoreTask, loadCoreTasks, type CoreScore, type CoreTa
 export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): ScoreRows {
   const V = model.config.vocabSize;
   const Vp = model.vocabPadded;
-  return (rows: number[][]): ScoreOutput => {
+  return async (rows: number[][]): Promise<ScoreOutput> => {
     const losses: Float32Array[] = [];
     const argmax: Int32Array[] = [];
     for (let s = 0; s < rows.length; s += maxRowsPerForward) {
@@ -34,24 +34,20 @@ export function gptScorer(model: GPT, padId: number, maxRowsPerForward = 8): Sco
       chunk.forEach((r, b) => {
         for (let t = 0; t + 1 < r.length; t++) targets[b * T + t] = r[t + 1];
       });
-      noGrad(() => {
-        const { logits, loss } = model.forward(ids, B, T, targets, 'none');
-        const l = loss!.toArray();
-        // read the logits in place (no copy of the B*T*Vp array): valid until arena.reset() below
-        logits.checkAlive();
-        const lg = hostData(logits.data);
-        chunk.forEach((r, b) => {
-          const n = r.length;
-          losses.push(l.slice(b * T, b * T + n));
-          const am = new Int32Array(n);
-          for (let t = 0; t < n; t++) {
-            const off = (b * T + t) * Vp;
-            let best = 0;
-            for (let j = 1; j < V; j++) if (lg[off + j] > lg[off + best]) best = j;
-            am[t] = best;
-          }
-          argmax.push(am);
-        });
+      const { logits, loss } = noGrad(() => model.forward(ids, B, T, targets, 'none'));
+      // views: no copy of the B*T*Vp logits on the CPU backends (valid until the reset below); a device reads back
+      const [l, lg] = await Promise.all([loss!.view(), logits.view()]);
+      chunk.forEach((r, b) => {
+        const n = r.length;
+        losses.push(l.slice(b * T, b * T + n));
+        const am = new Int32Array(n);
+        for (let t = 0; t < n; t++) {
+          const off = (b * T + t) * Vp;
+          let best = 0;
+          for (let j = 1; j < V; j++) if (lg[off + j] > lg[off + best]) best = j;
+          am[t] = best;
+        }
+        argmax.push(am);
       });
       arena.reset();
     }

@@ -101,6 +101,15 @@ export class Tensor {
     return getBackend().read(this.data.subarray(0, this.size));
   }
 
+  /**
+   * The values on the host without a copy where storage is host memory (valid until the arena resets: read what
+   * you need before), or a copy read back from a device. For evaluation loops that scan big logits arrays.
+   */
+  async view(): Promise<Float32Array> {
+    this.checkAlive();
+    return this.data instanceof Float32Array ? this.data.subarray(0, this.size) : getBackend().read(this.data.subarray(0, this.size));
+  }
+
   /** A host copy of the values, where storage is host memory (ref, native); on a device use `await read()`. */
   toArray(): Float32Array {
     this.checkAlive();

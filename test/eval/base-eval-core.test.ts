@@ -18,16 +18,16 @@ import { freshBaseDir, saveModel } from './tiny-chat-model.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main.js');
 
-test('gptScorer: batched, right-padded rows score exactly like each row alone', () => {
+test('gptScorer: batched, right-padded rows score exactly like each row alone', async () => {
   const model = tinyGpt(265, { sequenceLen: 64 });
   const rows = [[264, 10, 20, 30, 40, 50], [264, 7], [264, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [264, 99, 98, 97]];
-  const batched = gptScorer(model, 264, 3)(rows) as { losses: Float32Array[]; argmax: Int32Array[] };
+  const batched = await gptScorer(model, 264, 3)(rows);
   assert.equal(batched.losses.length, rows.length);
-  rows.forEach((r, i) => {
+  for (const [i, r] of rows.entries()) {
     assert.equal(batched.losses[i].length, r.length);
     // alone: losses from the model's own per-token loss, argmax from its logits over the real vocabulary
     const inputs = Int32Array.from(r.slice(0, -1)), targets = Int32Array.from(r.slice(1));
-    const alone = perTokenLoss(model, inputs, targets, 1, inputs.length);
+    const alone = await perTokenLoss(model, inputs, targets, 1, inputs.length);
     const logits = noGrad(() => model.forward(Int32Array.from(r), 1, r.length).logits.toArray());
     arena.reset();
     for (let t = 0; t + 1 < r.length; t++) assert.ok(Math.abs(batched.losses[i][t] - alone[t]) < 1e-4, `row ${i} position ${t}: ${batched.losses[i][t]} vs ${alone[t]}`);
@@ -36,7 +36,7 @@ test('gptScorer: batched, right-padded rows score exactly like each row alone', 
       for (let j = 1; j < 265; j++) if (logits[t * model.vocabPadded + j] > logits[t * model.vocabPadded + best]) best = j;
       assert.equal(batched.argmax[i][t], best, `row ${i} position ${t} argmax`);
     }
-  });
+  }
 });
 
 test('base-eval runs CORE on the tasks present: JSON, CSV, report, and CORE = mean centered accuracy', { skip: needsMirror('core') }, async () => {

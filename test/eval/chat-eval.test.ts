@@ -95,7 +95,7 @@ test('HumanEval: a model that writes one problem\'s reference solution passes th
   assert.deepEqual(r, { correct: 1, total: 3, tooLong: 0 });
 });
 
-test('letter scoring does not depend on the batching (right padding never changes a prompt\'s last logits)', { skip: needsMirror('arc') }, () => {
+test('letter scoring does not depend on the batching (right padding never changes a prompt\'s last logits)', { skip: needsMirror('arc') }, async () => {
   const tok = byteBpe();
   const model = tinyGpt(tok.vocabSize, { sequenceLen: 512, nLayer: 2 }); // (seed 1: its choices vary with the question)
   const task = chatEvalTask('ARC-Challenge', MIRROR!);
@@ -105,8 +105,8 @@ test('letter scoring does not depend on the batching (right padding never change
     evaluate: (conv, letter) => (sink.push(letter), task.evaluate(conv, letter)),
   });
   const a: string[] = [], b: string[] = [];
-  const one = evaluateCategorical(model, tok, recording(a), { maxProblems: 12, batchSize: 1 });
-  const many = evaluateCategorical(model, tok, recording(b), { maxProblems: 12, batchSize: 5 });
+  const one = await evaluateCategorical(model, tok, recording(a), { maxProblems: 12, batchSize: 1 });
+  const many = await evaluateCategorical(model, tok, recording(b), { maxProblems: 12, batchSize: 5 });
   assert.deepEqual(many, one);
   assert.deepEqual(b, a);
   assert.equal(a.length, 12);

@@ -24,9 +24,9 @@ const model = tinyGpt(tok.vocabSize, { sequenceLen: 128 });
 const task = sortedSubjectsTask(20, 10);
 const want = shuffledIndices(task.size(), 12);
 
-test('letter scoring with --max-problems visits the seeded sample, in its order', () => {
+test('letter scoring with --max-problems visits the seeded sample, in its order', async () => {
   const asked: number[] = [];
-  const r = evaluateCategorical(model, tok, recording(task, asked), { maxProblems: 12, batchSize: 5 });
+  const r = await evaluateCategorical(model, tok, recording(task, asked), { maxProblems: 12, batchSize: 5 });
   assert.equal(r.total, 12);
   assert.deepEqual(asked, want);
 });

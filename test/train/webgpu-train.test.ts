@@ -1,6 +1,7 @@
 // The GPT on the webgpu backend against native: the same 20 training steps (the shared loop: forward, backward,
 // gradient clipping, AdamW + Muon), a checkpoint written from the GPU and read on the CPU, greedy decoding with the
-// KV cache, and device memory that stays flat over 200 steps. Here Dawn runs on Mesa's llvmpipe (CI has no GPU).
+// KV cache, the evaluations (bits per byte, CORE's scorer) on the same weights, and device memory that stays flat over
+// 200 steps. Here Dawn runs on Mesa's llvmpipe (CI has no GPU).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +13,13 @@ import type { Backend } from '../../src/tensor/backend.js';
 import { arena } from '../../src/tensor/tensor.js';
 import { loadWeights, checkpointFiles } from '../../src/checkpoint/checkpoint.js';
 import type { WebGpuBackend } from '../../src/tensor/webgpu/backend.js';
+import { bpbOverBatches } from '../../src/eval/bpb.js';
+import { gptScorer } from '../../src/eval/core-run.js';
+import type { Batch } from '../../src/data/batch.js';
 import { tinyTrain, TINY_CONFIG } from '../helpers/tiny-train.js';
 import { testWebGpu } from '../helpers/webgpu.js';
+import { byteBpe } from '../helpers/byte-bpe.js';
+import { tinyGpt } from '../engine/helpers.js';
 
 let gpu: WebGpuBackend;
 let native: Backend;
@@ -78,6 +84,51 @@ test('20 steps on webgpu: the losses of native within 1e-4 relative; its checkpo
   const cpuTokens = await greedy(onCpu, prompt, 12);
   setBackend(gpu);
   assert.deepEqual(await greedy(onGpu, prompt, 12), cpuTokens);
+});
+
+test('bits per byte and the CORE scorer on webgpu: the numbers of native for the same weights', GPU_TEST, async () => {
+  setBackend(native);
+  const tok = byteBpe();
+  // the head is padded past the vocabulary (265 -> 320): the argmax must skip the padded columns on both
+  const cpu = tinyGpt(tok.vocabSize, { sequenceLen: 64 });
+  setBackend(gpu);
+  const dev = new GPT(cpu.config);
+  for (const [name, t] of cpu.params) gpu.write(dev.params.get(name)!.data, t.toArray());
+  assert.ok(dev.vocabPadded > tok.vocabSize);
+
+  // two batches of 3 x 48 with ignored targets (-1) and special tokens (0 bytes), which bits per byte leaves out
+  const B = 3, T = 48;
+  const batches = (): Batch[] => [0, 1].map((k) => {
+    const inputs = Int32Array.from({ length: B * T }, (_, i) => (i * 37 + k * 11) % 256);
+    const targets = Int32Array.from({ length: B * T },
+      (_, i) => (i % 17 === 5 ? -1 : i % 23 === 3 ? 256 : (i * 29 + k) % 256));
+    return { inputs, targets, B, T };
+  });
+  const bpb = async (model: GPT) => {
+    const list = batches();
+    return (await bpbOverBatches(model, tok, () => list.shift() ?? null, 1e9)).bpb;
+  };
+  const rows = [
+    [256, 10, 20, 30, 40, 50], [256, 7], Array.from({ length: 40 }, (_, i) => (i * 13) % 256), [256, 99, 98, 97],
+  ];
+  setBackend(native);
+  const cpuBpb = await bpb(cpu);
+  const cpuScores = await gptScorer(cpu, 256, 3)(rows);
+  setBackend(gpu);
+  const devBpb = await bpb(dev);
+  const devScores = await gptScorer(dev, 256, 3)(rows);
+  setBackend(native);
+
+  assert.ok(Math.abs(cpuBpb - devBpb) <= 1e-5 * cpuBpb, `bits per byte: native ${cpuBpb}, webgpu ${devBpb}`);
+  assert.equal(devScores.losses.length, rows.length);
+  rows.forEach((r, i) => {
+    assert.equal(devScores.losses[i].length, r.length);
+    for (let t = 0; t + 1 < r.length; t++) {
+      const a = cpuScores.losses[i][t], b = devScores.losses[i][t];
+      assert.ok(Math.abs(a - b) <= 1e-4, `row ${i} position ${t} loss: native ${a}, webgpu ${b}`);
+    }
+    assert.deepEqual(devScores.argmax[i], cpuScores.argmax[i], `row ${i} argmax`);
+  });
 });
 
 test('device memory stays flat over 200 training steps on webgpu', GPU_TEST, async () => {
