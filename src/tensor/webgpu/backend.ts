@@ -35,6 +35,7 @@ export class WebGpuBackend implements Backend {
   private readonly released = new WeakSet<GPUBuffer>();
   private readonly scratch = new Map<string, GpuBuf>();
   private readonly tables = new WeakMap<Float32Array, GpuBuf>();
+  private readonly tableCopies = new FinalizationRegistry<GpuBuf>((g) => this.release(g));
   private allocated = 0;
 
   constructor(opened: OpenedDevice) {
@@ -334,13 +335,20 @@ export class WebGpuBackend implements Backend {
     return grown.subarray(0, n);
   }
 
-  /** The rope tables may come from the host (the model's Float32Array cos/sin): uploaded once and cached. */
+  /**
+   * The rope tables may come from the host (the model's Float32Array cos/sin): uploaded once and cached while the
+   * host table lives; when the garbage collector takes it (the model is gone), its GPU copy is released too.
+   */
   private ropeTable(t: Buf, n: number): GpuBuf {
-    if (t instanceof GpuBuf) return this.gpu(t, n, 'rope table');
     if (!(t instanceof Float32Array)) return this.gpu(t, n, 'rope table');
     if (t.length < n) throw new Error(`webgpu rope: the table holds ${t.length} values, needs ${n}`);
     let g = this.tables.get(t);
-    if (!g) { g = this.alloc(t.length); this.write(g, t); this.tables.set(t, g); }
+    if (!g) {
+      g = this.alloc(t.length);
+      this.write(g, t);
+      this.tables.set(t, g);
+      this.tableCopies.register(t, g);
+    }
     return g;
   }
 
