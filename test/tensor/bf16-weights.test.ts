@@ -13,7 +13,7 @@ import { setMatmulPrecision } from '../../src/tensor/precision.js';
 import { arena, hostData, noGrad } from '../../src/tensor/tensor.js';
 import type { Backend, MatmulParams } from '../../src/tensor/backend.js';
 import { GPT } from '../../src/model/gpt.js';
-import { backends } from '../helpers/backends.js';
+import { backends, eachIsa } from '../helpers/backends.js';
 
 const loaded = loadNativeBackend();
 const nb = 'backend' in loaded ? (loaded.backend as NativeBackend) : undefined;
@@ -52,20 +52,6 @@ test('Bf16Buf rounds to nearest even as roundToBf16, and expands back exactly', 
   assert.deepEqual(Array.from(view.toFloat32()), Array.from(back.subarray(3, 9)));
 });
 
-/** Run fn on every instruction set this CPU has (restores auto after). */
-function eachIsa(b: NativeBackend, fn: (isa: string) => void): void {
-  const done = new Set<string>();
-  try {
-    for (const want of ['avx512', 'avx2', 'generic'] as const) {
-      const got = b.setIsa(want);
-      if (got !== want || done.has(got)) continue;
-      done.add(got);
-      fn(got);
-    }
-  } finally {
-    b.setIsa('auto');
-  }
-}
 
 /**
  * c = op(a) w^T with w as a Bf16Buf on `be`, against the f32 kernel of `peer` on the rounded values (a rounded too

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { loadNativeBackend, NativeBackend } from '../../src/tensor/native.js';
 import { RefBackend } from '../../src/tensor/ref.js';
 import type { AttentionShape, MatmulParams } from '../../src/tensor/backend.js';
+import { eachIsa } from '../helpers/backends.js';
 
 const loaded = loadNativeBackend();
 const nb = 'backend' in loaded ? (loaded.backend as NativeBackend) : undefined;
@@ -36,22 +37,6 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, wha
   assert.ok(e <= tol, `${what}: max error ${e.toExponential(2)} relative to max |ref| exceeds ${tol}`);
 }
 
-/** Run `fn` once per instruction-set path available here. */
-function eachIsa(fn: (isa: string) => void): void {
-  const b = nb!;
-  const done = new Set<string>();
-  try {
-    for (const want of ['avx512', 'avx2', 'generic'] as const) {
-      const got = b.setIsa(want);
-      if (got !== want || done.has(got)) continue;
-      done.add(got);
-      fn(got);
-    }
-  } finally {
-    b.setIsa('auto');
-  }
-}
-
 const SIZES = [1, 3, 17, 33, 64, 129];
 
 test('native: loads and reports its threads and instruction set', (t) => {
@@ -69,7 +54,7 @@ test('native: matmul matches ref for all transA/transB/accumulate combinations (
   shapes.push([1, 1, 1], [129, 129, 129], [200, 70, 600], [5, 4100, 3]);
   // the AVX2 tile runs rows 0-5 and 6-7 separately: tails of 6 and 7 rows, 16 and 20 columns
   shapes.push([6, 16, 5], [14, 48, 9], [30, 20, 300], [15, 36, 7]);
-  eachIsa((isa) => {
+  eachIsa(nb!, (isa) => {
     for (const [M, N, K] of shapes) for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
       if (isa !== 'avx512' && M * N * K > 100000 && (transA || accumulate)) continue; // keep runtime down
       const a = rnd(M * K), b = rnd(K * N), c = rnd(M * N), c2 = c.slice();
@@ -95,7 +80,7 @@ test('native: large matmul crossing every cache block and both threads (tol 1e-5
 
 test('native: skinny matmul (M <= 4, NT up to 8: the unpacked decode path) split across threads, every ISA (tol 1e-5)', (t) => {
   if (!nb) return t.skip(skipWhy);
-  eachIsa((isa) => {
+  eachIsa(nb!, (isa) => {
     for (const M of [1, 2, 3, 4, 5, 7, 8, 9]) for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
       // N not a multiple of the 4-column block, K not a multiple of the 16-wide partial sums
       for (const [N, K] of [[3001, 301], [7, 16]]) {
@@ -142,7 +127,7 @@ test('native: typed-array views with a byte offset are honoured; short buffers t
 
 test('native: elementwise kernels and reductions match ref (tol 1e-6; sums 1e-6 relative to sum |x|)', (t) => {
   if (!nb) return t.skip(skipWhy);
-  eachIsa((isa) => {
+  eachIsa(nb!, (isa) => {
     for (const n of [1, 17, 1000, 200003]) {
       const a = rnd(n), b = rnd(n), o0 = rnd(n);
       for (const acc of [false, true]) {
@@ -208,7 +193,7 @@ test('native: transpose and embedding match ref (exact)', (t) => {
 
 test('native: rmsnorm, rope, adamw match ref (tol 1e-5)', (t) => {
   if (!nb) return t.skip(skipWhy);
-  eachIsa((isa) => {
+  eachIsa(nb!, (isa) => {
     // (dim = 1 is left out: there y = +-1 is constant, the true gradient is ~0 and any rounding is 100% of it)
     for (const [rows, dim] of [[1, 2], [3, 17], [37, 129], [300, 512]]) {
       const x = rnd(rows * dim, 3), y1 = new Float32Array(rows * dim), y2 = y1.slice(), s1 = new Float32Array(rows), s2 = s1.slice();
@@ -246,7 +231,7 @@ test('native: rmsnorm, rope, adamw match ref (tol 1e-5)', (t) => {
 
 test('native: cross-entropy with ignored rows and a padded row stride (tol 1e-5)', (t) => {
   if (!nb) return t.skip(skipWhy);
-  eachIsa((isa) => {
+  eachIsa(nb!, (isa) => {
     for (const [rows, V, stride] of [[1, 1, 1], [7, 17, 24], [64, 1000, 1024], [5, 8192, 8192]]) {
       const logits = rnd(rows * stride, 20), targets = new Int32Array(rows);
       for (let r = 0; r < rows; r++) targets[r] = r % 3 === 1 ? -1 : Math.floor(rand() * V);
@@ -274,7 +259,7 @@ test('native: fused causal attention forward and backward, GQA and KV-cache shap
     { label: 'decode row GQA, Tk=300, kvBatchStride', B: 3, Tq: 1, Tk: 300, H: 4, Hkv: 2, D: 40, scale: 1 / Math.sqrt(40), kvBatchStride: 310 * 2 * 40 },
     { label: 'decode row D=64, Tk=2', B: 1, Tq: 1, Tk: 2, H: 2, Hkv: 2, D: 64, scale: 0.125 },
   ];
-  eachIsa((isa) => {
+  eachIsa(nb!, (isa) => {
     for (const s of shapes) {
       if (isa !== 'avx512' && s.D === 128) continue;
       const { B, Tq, Tk, H, Hkv, D } = s;

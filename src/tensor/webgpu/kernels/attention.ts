@@ -28,6 +28,21 @@ const SHAPE: KernelSource['uniforms'] = [
   { name: 'scale', type: 'f32' },
 ];
 
+/**
+ * The forward's and dq's opening: head-dim and key-tile constants, the shared K/V tiles, and for this invocation
+ * its batch b, head h, kv head hk (grouped-query), the workgroup's first query row i0, its own row i and whether
+ * that row exists.
+ */
+const queryRowsPrologue = (D: number, KT: number): string => `const D = ${D}u;
+const KT = ${KT}u;
+var<workgroup> Ks: array<f32, ${KT * D}>;
+var<workgroup> Vs: array<f32, ${KT * D}>;
+${HEADER} {
+  let b = wid.z; let h = wid.y; let hk = h / u.group;
+  let i0 = wid.x * ${ATTENTION_ROWS}u;
+  let i = i0 + lid;
+  let live = i < u.Tq;`;
+
 /** The forward's and dq's inner loop head: keys and values j0 .. j0+KT-1 of kv head hk into shared memory. */
 const LOAD_KV_TILE = `    for (var e = lid; e < KT * D; e += ${ATTENTION_ROWS}u) {
       let j = j0 + e / D;
@@ -57,15 +72,7 @@ export function attentionForwardKernel(D: number): KernelSource {
     buffers: f32s('q', 'k', 'v', 'out', 'lse'),
     uniforms: SHAPE,
     code: `
-const D = ${D}u;
-const KT = ${KT}u;
-var<workgroup> Ks: array<f32, ${KT * D}>;
-var<workgroup> Vs: array<f32, ${KT * D}>;
-${HEADER} {
-  let b = wid.z; let h = wid.y; let hk = h / u.group;
-  let i0 = wid.x * ${ATTENTION_ROWS}u;
-  let i = i0 + lid;
-  let live = i < u.Tq;
+${queryRowsPrologue(D, KT)}
   let qo = ((b * u.Tq + min(i, u.Tq - 1u)) * u.H + h) * D;
   var qv: array<f32, ${D}>;
   var o: array<f32, ${D}>;
@@ -124,15 +131,7 @@ export function attentionDqKernel(D: number): KernelSource {
     buffers: f32s('dout', 'q', 'k', 'v', 'lse', 'delta', 'dq'),
     uniforms: SHAPE,
     code: `
-const D = ${D}u;
-const KT = ${KT}u;
-var<workgroup> Ks: array<f32, ${KT * D}>;
-var<workgroup> Vs: array<f32, ${KT * D}>;
-${HEADER} {
-  let b = wid.z; let h = wid.y; let hk = h / u.group;
-  let i0 = wid.x * ${ATTENTION_ROWS}u;
-  let i = i0 + lid;
-  let live = i < u.Tq;
+${queryRowsPrologue(D, KT)}
   let ic = min(i, u.Tq - 1u);
   let qo = ((b * u.Tq + ic) * u.H + h) * D;
   let ro = (b * u.H + h) * u.Tq + ic;
