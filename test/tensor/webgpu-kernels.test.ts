@@ -160,6 +160,22 @@ test('rmsnorm forward and backward match ref', async () => {
   }
 });
 
+test('row kernels past 65,535 rows (the second grid dimension): rmsnorm and soft-capped cross-entropy', async () => {
+  const rows = 65_537, dim = 3, V = 2;
+  const x = rand(rows * dim, 3), y = new Float32Array(rows * dim), rstd = new Float32Array(rows);
+  ref.rmsnormForward(x, y, rstd, rows, dim, 1e-6);
+  const gy = upload(gpu, y), grstd = upload(gpu, rstd);
+  gpu.rmsnormForward(upload(gpu, x), gy, grstd, rows, dim, 1e-6);
+  close(await gpu.read(gy), y, `rmsnorm y ${rows} rows`, 1e-6, 1e-5);
+  const raw = rand(rows * V, 20), targets = Int32Array.from({ length: rows }, (_, i) => (i % 5 === 4 ? -1 : i % V));
+  const losses = new Float32Array(rows), lse = new Float32Array(rows);
+  ref.softcapCrossEntropyForward(raw, targets, losses, lse, rows, V, V, 15);
+  const gl = upload(gpu, losses), glse = upload(gpu, lse);
+  gpu.softcapCrossEntropyForward(upload(gpu, raw), targets, gl, glse, rows, V, V, 15);
+  close(await gpu.read(gl), losses, `softcap cross-entropy losses ${rows} rows`, 1e-5, 1e-5);
+  close(await gpu.read(glse), lse, `softcap cross-entropy lse ${rows} rows`, 1e-5, 1e-5);
+});
+
 test('rope matches ref: offsets into the tables, inverse, accumulate, host or device tables', async () => {
   const B = 2, T = 7, H = 3, D = 8, Tmax = 20;
   const cos = rand(Tmax * D / 2), sin = rand(Tmax * D / 2);
