@@ -15,7 +15,8 @@ import { baseDir, reportDir } from '../common/paths.js';
 import { formatDuration } from '../common/progress.js';
 import { defaultTag, listSteps, checkpointDir } from '../checkpoint/checkpoint.js';
 import { recordTime, resetReport } from '../report/report.js';
-import { TIERS, pipeline, type StageRun, type Tier } from '../speedrun/tiers.js';
+import { TIERS, pipeline, rowsThatFit, type StageRun, type Tier, type TierShape } from '../speedrun/tiers.js';
+import { padVocab } from '../model/gpt.js';
 import { calibrate } from '../speedrun/calibrate.js';
 import { isSizing, makePlan, planLines, readPlan } from '../speedrun/plan.js';
 import { writeReportSection } from '../report/section.js';
@@ -72,10 +73,12 @@ function runStage(args: string[], logPath: string, label: string): Promise<numbe
 
 /**
  * A GPU tier runs only on the webgpu backend with a hardware adapter (a software one computes on the CPU: d20 would
- * take months). Before committing to it, a few timed steps of the tier's model give its tokens/s and the projected
- * base-training time, printed at start.
+ * take months). Its rows per pass are halved until the largest activation, the [rows x seqLen, Vpad] logits, fits the
+ * adapter's largest buffer (32 rows of d20 are 17 GB; gradient accumulation keeps the 524,288-token step, so the
+ * training is the same). Before committing to it, a few timed steps of the tier's model give its tokens/s and the
+ * projected base-training time, printed at start. Returns the shape to run.
  */
-async function checkGpu(tier: Tier): Promise<void> {
+async function checkGpu(tier: Tier): Promise<TierShape> {
   const be = getBackend();
   const software = (be as { isSoftware?: boolean }).isSoftware === true;
   if (be.name !== 'webgpu' || software) {
@@ -83,14 +86,26 @@ async function checkGpu(tier: Tier): Promise<void> {
     throw new UserError(`the ${tier.name} tier needs a GPU: this run has ${here}. Run it where WebGPU finds a hardware ` +
       'adapter (`--backend webgpu`), or run `nanochat speedrun --tier cpu` here');
   }
+  const most = be.maxBufferElements ?? Infinity, rows = rowsThatFit(tier.shape, most);
+  if (rows === undefined) {
+    const perRow = tier.shape.seqLen * padVocab(tier.shape.vocab);
+    throw new UserError(`the ${tier.name} tier's logits for one row (${(4 * perRow / 2 ** 20).toFixed(0)} MiB) exceed ` +
+      `this GPU's largest buffer (${(4 * most / 2 ** 20).toFixed(0)} MiB)`);
+  }
+  const shape = { ...tier.shape, rows };
+  if (rows < tier.shape.rows) {
+    process.stderr.write(`${rows} rows per pass (not ${tier.shape.rows}): the logits must fit this GPU's largest buffer ` +
+      `(${(4 * most / 2 ** 20).toFixed(0)} MiB); gradient accumulation keeps the ${tier.shape.batchTokens}-token step\n`);
+  }
   process.stderr.write(`timing a few training steps of the tier's d${tier.shape.depth} model on the GPU...\n`);
-  const c = await calibrate(tier.shape, 3);
+  const c = await calibrate(shape, 3);
   if (!isSizing(tier.sizing)) {
     const seconds = (tier.sizing.baseSteps * tier.shape.batchTokens) / c.tokensPerSecond;
     process.stderr.write(`d${tier.shape.depth} on this GPU: ${Math.round(c.tokensPerSecond).toLocaleString('en-US')} ` +
       `training tokens/s; base training (${tier.sizing.baseSteps.toLocaleString('en-US')} steps of ` +
       `${tier.shape.batchTokens.toLocaleString('en-US')} tokens) projects to ${formatDuration(seconds)}\n`);
   }
+  return shape;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -100,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   const name = str(p, 'tier')!;
   const tier = TIERS[name];
   if (!tier) throw new UserError(`unknown tier '${name}': choose one of ${Object.keys(TIERS).join(', ')}`);
-  if (tier.needsGpu) await checkGpu(tier);
+  const shape = tier.needsGpu ? await checkGpu(tier) : tier.shape;
   const markers = join(baseDir(), 'speedrun', tier.name);
   const fresh = !existsSync(markers) || readdirSync(markers).length === 0;
   mkdirSync(markers, { recursive: true });
@@ -114,12 +129,12 @@ export async function run(argv: string[]): Promise<number> {
   if (plan) process.stderr.write('resuming: using the step counts this run was planned with\n');
   else {
     process.stderr.write(`calibrating: timing a few training steps of the tier's d${tier.shape.depth} model...\n`);
-    plan = await makePlan(tier, markers, () => calibrate(tier.shape));
+    plan = await makePlan(tier, markers, () => calibrate(shape));
   }
   const summary = planLines(plan, tier);
   for (const line of summary) process.stderr.write(`  ${line}\n`);
   writeReportSection('speedrun-plan.md', [`## Speedrun plan: tier ${tier.name}`, '', ...summary.map((l) => `- ${l}`), ''].join('\n'));
-  const stages = pipeline(tier.shape, plan.counts);
+  const stages = pipeline(shape, plan.counts);
   const done: string[] = [];
   for (let i = 0; i < stages.length; i++) {
     const stage = stages[i];

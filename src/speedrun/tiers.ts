@@ -53,6 +53,18 @@ export interface Tier {
   sizing: Sizing | Counts;
 }
 
+/**
+ * Rows per pass for a device whose largest buffer holds `maxElements` floats: the tier's rows, halved until the
+ * largest activation, the [rows x seqLen, vocab padded to 64] logits, fits (gradient accumulation keeps the step's
+ * tokens). Undefined when not even one row fits.
+ */
+export function rowsThatFit(shape: TierShape, maxElements: number): number | undefined {
+  const perRow = shape.seqLen * Math.ceil(shape.vocab / 64) * 64;
+  let rows = shape.rows;
+  while (rows > 1 && rows * perRow > maxElements) rows = Math.floor(rows / 2);
+  return rows * perRow <= maxElements ? rows : undefined;
+}
+
 /** The pipeline with a tier's sizes filled in. */
 export function pipeline(shape: TierShape, counts: Counts): StageRun[] {
   const s = { ...shape, ...counts, evalEvery: Math.max(1, Math.floor(counts.baseSteps / 4)) };
@@ -77,7 +89,8 @@ export function pipeline(shape: TierShape, counts: Counts): StageRun[] {
     },
     chatEval('mid'),
     {
-      args: ['chat-sft', '--max-conversations', String(s.sftConversations), '--num-iterations', String(s.sftSteps), '--eval-every', String(Math.max(1, Math.floor(s.sftSteps / 4))),
+      // chat-sft's own default of 4 conversations a pass, fewer where a GPU fits fewer rows of logits (checkGpu)
+      args: ['chat-sft', '--device-batch-size', String(Math.min(4, s.rows)), '--max-conversations', String(s.sftConversations), '--num-iterations', String(s.sftSteps), '--eval-every', String(Math.max(1, Math.floor(s.sftSteps / 4))),
         '--eval-metrics-every', String(s.sftSteps), '--eval-metrics-max-problems', String(s.evalProblems), '--save-every', String(Math.max(1, Math.floor(s.sftSteps / 4)))],
       resumes: 'sft',
     },

@@ -191,6 +191,8 @@ export interface Backend {
   adamwStep(param: Buf, grad: Buf, m: Buf, v: Buf, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
 
   // ---- machine
+  /** Optional: the most floats one alloc may hold (a GPU's largest storage binding); unbounded when absent. */
+  readonly maxBufferElements?: number;
   /**
    * Optional: true where matmul runs `bf16: true` on bf16 hardware now (native: AVX512_BF16 with its avx512
    * kernels). ref emulates bf16 matmuls (the oracle) but leaves this out, so no default ever picks the emulation.

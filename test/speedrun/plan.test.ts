@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TIERS, pipeline, type Sizing } from '../../src/speedrun/tiers.js';
+import { TIERS, pipeline, rowsThatFit, type Sizing } from '../../src/speedrun/tiers.js';
 import { countsFor, makePlan, readPlan } from '../../src/speedrun/plan.js';
 import { calibrate, type Calibration } from '../../src/speedrun/calibrate.js';
 
@@ -67,4 +67,14 @@ test('calibration times real training steps of the model shape', async () => {
   assert.ok(c.stepSeconds.every((s) => s > 0));
   const median = [...c.stepSeconds].sort((a, b) => a - b)[1];
   assert.ok(Math.abs(c.tokensPerSecond - 64 / median) < 1e-6);
+});
+
+test('a GPU tier runs as many rows per pass as its logits fit in one buffer of the device', () => {
+  const d20 = TIERS.d20.shape, MiB = 2 ** 20 / 4; // floats in a MiB
+  assert.equal(rowsThatFit(d20, Infinity), 32);
+  assert.equal(rowsThatFit(d20, 2048 * MiB), 4); // one row of d20 logits: 2048 x 65,536 floats = 512 MiB
+  assert.equal(rowsThatFit(d20, 4096 * MiB - 1), 4);
+  assert.equal(rowsThatFit(d20, 512 * MiB), 1);
+  assert.equal(rowsThatFit(d20, 128 * MiB), undefined);
+  assert.equal((TIERS.d20.shape.batchTokens / d20.seqLen) % 4, 0, 'the step is still whole passes');
 });

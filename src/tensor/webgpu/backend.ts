@@ -45,6 +45,9 @@ export class WebGpuBackend implements Backend {
     this.maxBinding = this.device.limits.maxStorageBufferBindingSize;
   }
 
+  /** the most floats one buffer may hold: the adapter's largest storage binding */
+  get maxBufferElements(): number { return Math.floor(this.maxBinding / 4); }
+
   /** true when the adapter computes on the CPU (llvmpipe, SwiftShader): correct, but no faster than native */
   get isSoftware(): boolean { return this.adapterInfo.isSoftware; }
 
