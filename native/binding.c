@@ -84,6 +84,16 @@ static int matmul_args(A *ap, MM *m) {
   return !a.err;
 }
 
+// bf16 products run only with AVX512_BF16 and the avx512 table: otherwise a failure saying which is missing
+static int require_bf16(A *a) {
+  if (nc_bf16_available()) return 1;
+  char m[160];
+  snprintf(m, sizeof m, "bf16 matmul needs a CPU with AVX512_BF16 and the avx512 kernels (this CPU %s it; kernels in use: %s)",
+           nc_cpu_has_avx512bf16() ? "has" : "lacks", nc_isa->name);
+  fail(a, m);
+  return 0;
+}
+
 // matmul(a, b, c, batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC)
 static napi_value js_matmul(napi_env env, napi_callback_info info) {
   BEGIN(13);
@@ -96,12 +106,7 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
 // matmulBf16(same arguments as matmul): A and B rounded to bf16 when packed, f32 sums (gemm_bf16.c)
 static napi_value js_matmul_bf16(napi_env env, napi_callback_info info) {
   BEGIN(13);
-  if (!nc_bf16_available()) {
-    char m[160];
-    snprintf(m, sizeof m, "bf16 matmul needs a CPU with AVX512_BF16 and the avx512 kernels (this CPU %s it; kernels in use: %s)",
-             nc_cpu_has_avx512bf16() ? "has" : "lacks", nc_isa->name);
-    fail(&a, m); return NULL;
-  }
+  if (!require_bf16(&a)) return NULL;
   MM m;
   if (!matmul_args(&a, &m)) return NULL;
   LOCKED(nc_k_matmul_bf16(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC));
@@ -117,12 +122,7 @@ static napi_value js_matmul_bf16w(napi_env env, napi_callback_info info) {
   int tA = num(&a, 7) != 0, acc = num(&a, 8) != 0, round_a = num(&a, 9) != 0;
   long sA = sz(&a, 10, "strideA"), sB = sz(&a, 11, "strideB"), sC = sz(&a, 12, "strideC");
   if (!a.err && (M > 2147483647L || N > 2147483647L || K > 2147483647L || batch > 2147483647L)) fail(&a, "matmul sizes must fit in 32 bits");
-  if (!a.err && round_a && !nc_bf16_available()) {
-    char m[160];
-    snprintf(m, sizeof m, "bf16 matmul needs a CPU with AVX512_BF16 and the avx512 kernels (this CPU %s it; kernels in use: %s)",
-             nc_cpu_has_avx512bf16() ? "has" : "lacks", nc_isa->name);
-    fail(&a, m);
-  }
+  if (!a.err && round_a) require_bf16(&a);
   CHECK
   double nb = batch > 0 ? (double)(batch - 1) : 0;
   const float *A_ = F32(0, batch ? nb * sA + (double)M * K : 0, "a");
