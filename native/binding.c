@@ -422,13 +422,13 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_threads(napi_env env, napi_callback_info info) { (void)info; return dbl(env, nc_threads()); }
-// peakFlops(threads, reps): { flops, isa, chains, threads, runs } (threads 0 = all), see peak.c
+// peakFlops(threads, reps, bf16): { flops, isa, chains, threads, runs } (threads 0 = all; bf16 0 or 1), see peak.c
 static napi_value js_peak(napi_env env, napi_callback_info info) {
-  BEGIN(2);
-  long threads = sz(&a, 0, "threads"), reps = sz(&a, 1, "reps");
+  BEGIN(3);
+  long threads = sz(&a, 0, "threads"), reps = sz(&a, 1, "reps"), bf16 = sz(&a, 2, "bf16");
   CHECK;
   nc_peak_t r;
-  LOCKED(nc_peak_measure(threads > 256 ? 256 : (int)threads, reps > 1000 ? 1000 : (int)reps, &r));
+  LOCKED(nc_peak_measure(threads > 256 ? 256 : (int)threads, reps > 1000 ? 1000 : (int)reps, bf16 != 0, &r));
   napi_value o, s;
   napi_create_object(env, &o);
   napi_set_named_property(env, o, "flops", dbl(env, r.flops));

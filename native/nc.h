@@ -21,9 +21,10 @@ void nc_lock(void);                   // every entry point that may run parallel
 void nc_unlock(void);
 void nc_parallel(int ntasks, nc_task_fn fn, void *ctx);  // runs fn(ctx, t, thread) for t < ntasks; caller helps
 void nc_pool_shutdown(void);          // joins the workers (env cleanup); a later job restarts them
-// peak.c: float32 FMA FLOP/s of `threads` pool threads (0 = all), best of `reps` short runs, widest ISA that wins
+// peak.c: float32 FMA FLOP/s of `threads` pool threads (0 = all), best of `reps` short runs, widest ISA that wins;
+// with bf16 set, the vdpbf16ps FLOP/s instead (0 and isa "none" without AVX512_BF16)
 typedef struct { double flops; const char *isa; int chains, threads, runs; } nc_peak_t;
-void nc_peak_measure(int threads, int reps, nc_peak_t *out);
+void nc_peak_measure(int threads, int reps, int bf16, nc_peak_t *out);
 // per-OS-thread scratch: slot-indexed, 64-byte aligned, grows and never shrinks
 float *nc_ws(int slot, size_t nfloats);
 void nc_ws_init(void);                // addon load: creates the key whose destructor frees a pool worker's scratch

@@ -1,5 +1,7 @@
 // The machine's float32 peak, measured: every thread runs independent FMA chains that never touch
 // memory, so the only limit is the FMA units. The figure is the denominator of MFU in training logs.
+// With bf16 matmuls the denominator is the bf16 peak instead, timed the same way on vdpbf16ps chains
+// (16 lanes, each two bf16 products added to an f32 accumulator: 64 FLOPs an instruction, twice an FMA's).
 //
 // Chains. One FMA chain issues one FMA per latency (4 cycles on Zen 3/4/5 and Intel since Skylake), and a
 // core has 2 FMA pipes, so at least 4 x 2 = 8 independent chains are needed to fill them. More is better up
@@ -50,6 +52,20 @@ __attribute__((target("avx2,fma"))) static float fma_avx2(float seed, long iters
   for (int i = 0; i < 8; i++) s += out[i];
   return s;
 }
+// vdpbf16ps: acc[i] += a.even * b.even + a.odd * b.odd in each f32 lane. Products of 1e-3 and 1 added 2x a step
+// keep the accumulators finite and normal for any run length here (2e-3 x ~1e6 steps).
+__attribute__((target("avx512f,avx512bf16"))) static float dpbf16_avx512(float seed, long iters) {
+  __m512 acc[CH512];
+  __m512bh a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(1e-3f));
+  __m512bh b = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1.0f), _mm512_set1_ps(1.0f));
+  for (int i = 0; i < CH512; i++) acc[i] = _mm512_set1_ps(seed + i);
+  for (long it = 0; it < iters; it++)
+#pragma GCC unroll 24
+    for (int i = 0; i < CH512; i++) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  __m512 s = acc[0];
+  for (int i = 1; i < CH512; i++) s = _mm512_add_ps(s, acc[i]);
+  return _mm512_reduce_add_ps(s);
+}
 #endif
 
 // counts 2 FLOPs per multiply-add whether or not the compiler fuses or vectorizes it
@@ -62,6 +78,7 @@ static float fma_scalar(float seed, long iters) {
   return s;
 }
 
+// lanes: 16 avx512, 8 avx2, 1 scalar; 32 for vdpbf16ps (16 f32 lanes of two products each)
 typedef struct { int lanes; long iters; volatile float sink[256]; } peak_job;
 
 static void peak_task(void *p, int task, int thread) {
@@ -69,7 +86,8 @@ static void peak_task(void *p, int task, int thread) {
   peak_job *j = p;
   float r;
 #if defined(__x86_64__) || defined(__i386__)
-  if (j->lanes == 16) r = fma_avx512((float)task, j->iters);
+  if (j->lanes == 32) r = dpbf16_avx512((float)task, j->iters);
+  else if (j->lanes == 16) r = fma_avx512((float)task, j->iters);
   else if (j->lanes == 8) r = fma_avx2((float)task, j->iters);
   else
 #endif
@@ -98,11 +116,23 @@ static double best_of(int lanes, int chains, double run_flop, int threads, int r
   return best;
 }
 
-void nc_peak_measure(int threads, int reps, nc_peak_t *out) {
+void nc_peak_measure(int threads, int reps, int bf16, nc_peak_t *out) {
   int n = nc_threads();
   if (threads <= 0 || threads > n) threads = n;
   if (reps < 1) reps = 1;
   *out = (nc_peak_t){ .threads = threads, .runs = reps };
+  if (bf16) {
+    // 0 FLOP/s and isa "none" where the CPU has no vdpbf16ps (no bf16 matmul runs there either)
+#if defined(__x86_64__) || defined(__i386__)
+    if (nc_cpu_has_avx512bf16()) {
+      out->flops = best_of(32, CH512, 2 * RUN_FLOP_512, threads, reps);
+      out->isa = "avx512bf16"; out->chains = CH512;
+      return;
+    }
+#endif
+    out->isa = "none";
+    return;
+  }
   // the same instruction-set tests the kernel tables use (isa.c)
   if (nc_cpu_has_avx512()) {
     out->flops = best_of(16, CH512, RUN_FLOP_512, threads, reps);

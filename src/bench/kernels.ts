@@ -80,19 +80,22 @@ export async function run(argv: string[]): Promise<void> {
   const peer = p.values['no-peer'] ? { error: 'skipped (--no-peer)' } : await loadPeer();
   const tf: TF | undefined = 'tf' in peer ? peer.tf : undefined;
   log(`native: ${isa}, ${nb.threads} threads; peer: ${'info' in peer ? peer.info : `n/a (${peer.error})`}`);
-  const peak = machinePeakFlops(), pct = (gflops: number): string => `${(100 * gflops * 1e9 / peak.flops).toFixed(0)}% of peak`;
-  log(`CPU ${cpuName(readCpu())}; f32 peak ${peakText(peak)}`);
+  // f32 kernels are a share of the f32 FMA peak, bf16 matmuls of the bf16 dot-product peak (vdpbf16ps)
+  const peak = machinePeakFlops('f32'), bf16Peak = nb.hasBf16Matmul?.() ? machinePeakFlops('bf16') : undefined;
+  const peakOf = (name: string): number => (bf16Peak && name.startsWith('bf16') ? bf16Peak : peak).flops;
+  const pct = (r: Result): string => `${(100 * r.value * 1e9 / peakOf(r.name)).toFixed(0)}% of ${r.name.startsWith('bf16') ? 'bf16 ' : ''}peak`;
+  log(`CPU ${cpuName(readCpu())}; f32 peak ${peakText(peak)}${bf16Peak ? `; bf16 peak ${peakText(bf16Peak)}` : ''}`);
   log(`${'case'.padEnd(34)} ${'native'.padStart(10)} ${'peer'.padStart(10)}  ratio`);
   const results: Result[] = [];
   const record = (r: Result): void => {
     results.push(r);
     const u = r.unit === 'gflops' ? 'GFLOP/s' : 'GB/s';
-    log(`${r.name.padEnd(34)} ${r.value.toFixed(1).padStart(10)} ${(r.peer === null ? 'n/a' : r.peer.toFixed(1)).padStart(10)}  ${r.peer ? (r.value / r.peer).toFixed(1) + 'x' : ''}  ${u}${r.unit === 'gflops' ? `  ${pct(r.value)}` : ''}`);
+    log(`${r.name.padEnd(34)} ${r.value.toFixed(1).padStart(10)} ${(r.peer === null ? 'n/a' : r.peer.toFixed(1)).padStart(10)}  ${r.peer ? (r.value / r.peer).toFixed(1) + 'x' : ''}  ${u}${r.unit === 'gflops' ? `  ${pct(r)}` : ''}`);
     if (p.json) {
       const o: Record<string, unknown> = { bench: 'kernels', name: r.name };
       if (r.unit === 'gflops') {
         o.gflops = +r.value.toFixed(2); o.peer_gflops = r.peer === null ? null : +r.peer.toFixed(2);
-        o.pct_of_peak = +(100 * r.value * 1e9 / peak.flops).toFixed(1);
+        o.pct_of_peak = +(100 * r.value * 1e9 / peakOf(r.name)).toFixed(1);
       }
       else { o.gbps = +r.value.toFixed(2); o.peer_gbps = r.peer === null ? null : +r.peer.toFixed(2); }
       o.ratio = r.peer ? +(r.value / r.peer).toFixed(2) : null;
@@ -262,12 +265,13 @@ export async function run(argv: string[]): Promise<void> {
     matmul_min_gflops: +Math.min(...mm.map((r) => r.value)).toFixed(2),
     matmul_median_gflops: +mmMedian.toFixed(2),
     peak_gflops: +(peak.flops / 1e9).toFixed(1), peak_source: peak.source,
+    bf16_peak_gflops: bf16Peak ? +(bf16Peak.flops / 1e9).toFixed(1) : null,
     matmul_median_pct_of_peak: +(100 * mmMedian * 1e9 / peak.flops).toFixed(1),
     matmul_min_ratio_vs_peer: ratios.length ? +Math.min(...ratios).toFixed(2) : null,
     attention_gflops: +att.value.toFixed(2),
     attention_pct_of_matmul: +(100 * att.value / mmMedian).toFixed(1),
     peer: 'info' in peer ? peer.info : null,
   };
-  log(`matmul: min ${summary.matmul_min_gflops} GFLOP/s, median ${summary.matmul_median_gflops} (${pct(mmMedian)}); attention ${summary.attention_pct_of_matmul}% of the matmul median`);
+  log(`matmul: min ${summary.matmul_min_gflops} GFLOP/s, median ${summary.matmul_median_gflops} (${(100 * mmMedian * 1e9 / peak.flops).toFixed(0)}% of peak); attention ${summary.attention_pct_of_matmul}% of the matmul median`);
   emitJson(p, summary);
 }

@@ -1,5 +1,5 @@
-// `nanochat bench train [--json]`: training throughput (tokens/s), MFU against the machine's f32 peak,
-// and peak resident memory, for our GPT (src/model/gpt.ts) at depth 4 (head dim 64) and depth 8, vocab 8192,
+// `nanochat bench train [--json]`: training throughput (tokens/s), MFU against the machine's peak (f32, or
+// the bf16 one with bf16 matmuls), and peak resident memory, for our GPT (src/model/gpt.ts) at depth 4 (head dim 64) and depth 8, vocab 8192,
 // 512-token rows, 16 rows per optimizer step; random tokens (speed does not depend on the data).
 // Peer in the same run: the same model trained by PyTorch CPU eager (bench/torch_gpt.py), when
 // `python3 -c "import torch"` works. Debian's python3-torch calls the system BLAS: install
@@ -64,15 +64,17 @@ export async function run(argv: string[]): Promise<void> {
   const p = parse('bench train', 'Training tokens/s and MFU for depth 4 and 8 (vocab 8192, 16 x 512 tokens per step).', FLAGS, argv);
   const steps = num(p, 'steps', { min: 1 });
   const depths = String(p.values.depths).split(',').map(Number);
-  const peak = machinePeakFlops();
   const be = getBackend();
   const say = (s: string) => (p.json ? process.stderr : process.stdout).write(s + '\n');
   const isa = be instanceof NativeBackend ? `, ISA ${be.isa}` : '';
   const cpu = readCpu();
-  say(`bench train: backend ${be.name} (${be.threads} threads${isa}), CPU ${cpuName(cpu)}, peak ${peakText(peak)}`);
+  say(`bench train: backend ${be.name} (${be.threads} threads${isa}), CPU ${cpuName(cpu)}`);
   const blas = openblasCoreType([...cpu.flags].join(' '), cpu.vendor, process.env.OPENBLAS_CORETYPE);
   say(`  PyTorch peer: ${blas.why}`);
   say(`  ${applyDtype(p, be)}`);
+  // MFU is a share of the peak of the precision the matmuls run in; with bf16 the f32 share is printed beside it
+  const precision = matmulPrecision(), peak = machinePeakFlops(precision), f32 = machinePeakFlops('f32');
+  say(`  peak ${peakText(peak)}${precision === 'bf16' ? `; f32 peak ${peakText(f32)}` : ''}`);
   const cases: Case[] = [];
   for (const depth of depths) {
     const headDim = depth <= 4 ? 64 : 128;
@@ -87,7 +89,8 @@ export async function run(argv: string[]): Promise<void> {
     const mfu = (run.model.flopsPerToken() * tps) / peak.flops;
     const rss = process.resourceUsage().maxRSS / 1024;
     run.dispose();
-    say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}% of ${mfuBasis(peak.flops, matmulPrecision())}, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
+    const ofF32 = precision === 'bf16' ? ` (${(100 * mfu * peak.flops / f32.flops).toFixed(1)}% of the f32 peak)` : '';
+    say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}% of ${mfuBasis(peak.flops, precision)}${ofF32}, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
     const r = torchPeer(depth, headDim, steps, blas);
     const peer = 'tps' in r ? r.tps : null;
     const c: Case = { name: `train_d${depth}`, depth, tokens_per_sec: tps, mfu, peak_rss_mb: rss, peer_tokens_per_sec: peer, ratio: peer ? tps / peer : null };
@@ -98,7 +101,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const summary = {
     name: 'summary', backend: be.name, threads: be.threads, isa: be instanceof NativeBackend ? be.isa : null,
-    peak_gflops: peak.flops / 1e9, peak_source: peak.source, openblas_coretype: blas.coretype ?? null,
+    precision, peak_gflops: peak.flops / 1e9, peak_source: peak.source, f32_peak_gflops: f32.flops / 1e9, openblas_coretype: blas.coretype ?? null,
     cases: cases.length, min_mfu: Math.min(...cases.map((c) => c.mfu)),
   };
   if (p.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -206,7 +206,7 @@ export async function baseTrain(o: BaseTrainOptions, tok: TextTokenizer, log: (s
     `the run's ${rows.toLocaleString('en-US')} rows of ${o.maxSeqLen + 1} tokens make ${plannedEpochs.toFixed(2)} epochs`);
   log(`validation: the ${HELD_OUT_PERCENT}% of their documents held out by a hash of the text; ` +
     (oodShard ? `out of domain: ${oodShard}, never trained on` : 'one shard, so no out-of-domain figure'));
-  const peak = machinePeakFlops();
+  const peak = machinePeakFlops(matmulPrecision());
   const samplesLog: string[] = [];
   const res = await train({
     model, optimizer: opt, dir, numIterations, gradAccum, gradClip: o.gradClip, B: o.deviceBatchSize, T: o.maxSeqLen, startStep,

@@ -23,6 +23,7 @@ import { resumeRun } from '../checkpoint/resume.js';
 import { train } from '../train/trainer.js';
 import { type Batch } from '../data/batch.js';
 import { machinePeakFlops } from '../tensor/peak.js';
+import { matmulPrecision } from '../tensor/precision.js';
 import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
 import { markdownTable } from '../report/markdown-table.js';
 import { writeReportSection } from '../report/section.js';
@@ -192,7 +193,7 @@ export async function run(argv: string[]): Promise<number> {
       format: 1, stage: 'rl', step, modelConfig: config, tokenizer: tokId,
       args: { ...srcArgs, source: `${src.source}/${loaded.tag}@${loaded.step}`, examplesPerStep: perStep, numSamples, initLrFrac: frac, ...sampling, seed },
     }),
-    peakFlops: machinePeakFlops().flops,
+    peakFlops: machinePeakFlops(matmulPrecision()).flops,
     log,
     onTokenLosses: (batch, nll) => {
       for (let i = 0; i < nll.length; i++) if (batch.targets[i] !== -1) { stepNll.sum += nll[i]; stepNll.n++; }

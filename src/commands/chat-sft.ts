@@ -16,6 +16,7 @@ import { resumeRun } from '../checkpoint/resume.js';
 import { train } from '../train/trainer.js';
 import { sftBatch } from '../train/chat-data.js';
 import { machinePeakFlops } from '../tensor/peak.js';
+import { matmulPrecision } from '../tensor/precision.js';
 import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
 import { sftMixture, sftValTask } from '../tasks/mixtures.js';
 import { chatEvalTask } from '../tasks/registry.js';
@@ -123,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
       format: 1, stage: 'sft', step, modelConfig: config, tokenizer: tokId,
       args: { ...srcArgs, source: `${src.source}/${loaded.tag}@${loaded.step}`, deviceBatchSize: B, examplesPerStep: perStep, initLrFrac: frac, gradClip },
     }),
-    peakFlops: machinePeakFlops().flops,
+    peakFlops: machinePeakFlops(matmulPrecision()).flops,
     log,
   });
   const last = res.evals[res.evals.length - 1] ?? {};

@@ -20,6 +20,7 @@ import { bpbOverBatches } from '../eval/bpb.js';
 import { ConversationPacker, renderAll, type PackerState } from '../train/chat-data.js';
 import { gradAccumSteps } from './base-train.js';
 import { machinePeakFlops } from '../tensor/peak.js';
+import { matmulPrecision } from '../tensor/precision.js';
 import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
 import { midTrainMixture, midValMixture } from '../tasks/mixtures.js';
 import { markdownTable } from '../report/markdown-table.js';
@@ -108,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
       format: 1, stage: 'mid', step, modelConfig: config, tokenizer: tokId,
       args: { ...baseArgs, source: `${src.source}/${loaded.tag}@${loaded.step}`, deviceBatchSize: B, totalBatchSize: total, embeddingLr: lrs.embedding, unembeddingLr: lrs.unembedding, matrixLr: lrs.matrix, gradClip },
     }),
-    peakFlops: machinePeakFlops().flops,
+    peakFlops: machinePeakFlops(matmulPrecision()).flops,
     log,
   });
   const bpbs = res.evals.map((e) => e.val_bpb);

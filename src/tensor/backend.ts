@@ -201,6 +201,7 @@ export interface Backend {
   /**
    * Optional: the float32 peak FLOP/s of this backend on this machine, for MFU: best of `reps` short timed FMA
    * runs on `threads` threads (default all); also names the instruction set and chains the best run used.
+   * With precision 'bf16', the peak of its bf16 matmul instruction instead (flops 0, isa 'none' without one).
    */
-  measurePeakFlops?(threads?: number, reps?: number): PeakMeasurement;
+  measurePeakFlops?(threads?: number, reps?: number, precision?: 'f32' | 'bf16'): PeakMeasurement;
 }

@@ -49,7 +49,7 @@ export interface NativeAddon {
     raw: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, draw: HostBuf, rows: number, V: number, stride: number, cap: number): void;
   adamw(param: HostBuf, grad: HostBuf, m: HostBuf, v: HostBuf, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   threads(): number;
-  peakFlops(threads: number, reps: number): PeakMeasurement;
+  peakFlops(threads: number, reps: number, bf16: number): PeakMeasurement;
   isa(): string;
   setIsa(name: string): string;
 }
@@ -102,8 +102,13 @@ export class NativeBackend extends HostBackend implements Backend {
     this.threads = addon.threads();
   }
 
-  /** Float32 peak, timed on FMA loops (native/peak.c): best of `reps` ~20 ms runs per ISA, ~0.4 s at 8. */
-  measurePeakFlops(threads = 0, reps = 8): PeakMeasurement { return this.addon.peakFlops(threads, reps); }
+  /**
+   * Float32 peak, timed on FMA loops (native/peak.c): best of `reps` ~20 ms runs per ISA, ~0.4 s at 8; with
+   * 'bf16', timed on vdpbf16ps loops (isa 'avx512bf16'; 0 and 'none' where the CPU lacks AVX512_BF16).
+   */
+  measurePeakFlops(threads = 0, reps = 8, precision: 'f32' | 'bf16' = 'f32'): PeakMeasurement {
+    return this.addon.peakFlops(threads, reps, precision === 'bf16' ? 1 : 0);
+  }
 
   /** The instruction set in use: 'avx512', 'avx2' or 'generic'. */
   get isa(): string { return this.addon.isa(); }

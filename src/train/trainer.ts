@@ -47,7 +47,7 @@ export interface TrainSpec {
   keepLast?: number;
   /** the checkpoint meta for a step (the trainer fills step, loaderState and metrics) */
   meta(step: number): CheckpointMeta;
-  /** f32 peak of this machine, FLOP/s, for MFU */
+  /** peak FLOP/s of this machine at the matmul precision (f32 FMA, or the bf16 dot-product peak), for MFU */
   peakFlops: number;
   log(line: string): void;
   /** per-token losses (nats) of a weighted micro-batch, after its backward (RL's entropy estimate) */

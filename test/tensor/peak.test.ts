@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createBackend } from '../../src/tensor/backends.js';
 import type { Backend, PeakMeasurement } from '../../src/tensor/backend.js';
 import { readCpu } from '../../src/tensor/cpu.js';
-import { choosePeak } from '../../src/tensor/peak.js';
+import { choosePeak, mfuBasis } from '../../src/tensor/peak.js';
 
 function native(): Backend | undefined {
   try { return createBackend('native'); } catch { return undefined; }
@@ -20,6 +20,19 @@ test('the native backend measures the machine\'s float32 peak with FMA loops', (
   assert.equal(m.runs, 2);
   assert.ok(['avx512', 'avx2', 'generic'].includes(m.isa), m.isa);
   assert.ok(m.chains >= 8, `${m.chains} chains cannot hide 4 cycles of FMA latency on 2 pipes`);
+});
+
+test('the bf16 peak is timed on vdpbf16ps loops where the CPU has AVX512_BF16, and is absent elsewhere', (t) => {
+  const be = native();
+  if (!be) { t.skip('native addon not built'); return; }
+  const m = be.measurePeakFlops!(0, 2, 'bf16');
+  if (!be.hasBf16Matmul?.()) {
+    assert.deepEqual([m.flops, m.isa], [0, 'none']);
+    return;
+  }
+  assert.equal(m.isa, 'avx512bf16');
+  assert.ok(Number.isFinite(m.flops) && m.flops > 5e9 && m.flops < 2e14, `bf16 peak ${m.flops / 1e9} GFLOP/s`);
+  assert.ok(m.chains >= 12, `${m.chains} chains`);
 });
 
 /** CPU seconds the whole machine spent busy so far (/proc/stat, 100 ticks a second), or undefined off Linux. */
@@ -80,4 +93,15 @@ test('choosePeak: the computed floor replaces a measurement below it, and stands
   assert.equal(choosePeak({ measured: m(448), computed }).flops, 448e9);
   assert.deepEqual(choosePeak({ computed }), { flops: 190e9, source: `computed: ${computed.how}` });
   assert.match(choosePeak({}).source, /^assumed: /);
+});
+
+test('choosePeak: a bf16 measurement names its instruction, and the bf16 override its own variable', () => {
+  const bf = { flops: 900e9, isa: 'avx512bf16', chains: 24, threads: 2, runs: 8 };
+  assert.equal(choosePeak({ measured: bf }).source, 'measured: best of 8 vdpbf16ps runs, avx512bf16, 24 chains, 2 threads');
+  assert.deepEqual(choosePeak({ env: '800' }, 'NANOCHAT_PEAK_BF16_GFLOPS'), { flops: 800e9, source: 'NANOCHAT_PEAK_BF16_GFLOPS=800' });
+});
+
+test('mfuBasis names the peak of the precision the matmuls ran in', () => {
+  assert.equal(mfuBasis(448e9, 'f32'), '448 GFLOP/s, the f32 FMA peak');
+  assert.match(mfuBasis(896e9, 'bf16'), /^896 GFLOP\/s, the bf16 dot-product peak/);
 });
