@@ -88,7 +88,8 @@ export function planLines(plan: Plan, tier: Tier): string[] {
     plan.calibration
       ? `calibrated: ${Math.round(plan.calibration.tokensPerSecond)} training tokens/s for d${tier.shape.depth} ` +
         `(${plan.calibration.backend}, ${plan.calibration.threads} threads; ` +
-        `steps of ${plan.calibration.stepSeconds.map((s) => s.toFixed(2)).join(', ')} s)`
+        `steps of ${plan.calibration.passes ?? 1} ${(plan.calibration.passes ?? 1) === 1 ? 'pass' : 'passes'}: ` +
+        `${plan.calibration.stepSeconds.map((s) => s.toFixed(2)).join(', ')} s)`
       : 'fixed counts (this tier is not calibrated)',
     `base ${c.baseSteps} steps, mid ${c.midSteps}, SFT ${c.sftSteps}, RL ${c.rlSteps}; ` +
       `${c.evalProblems} problems per chat task, ${c.coreMaxPerTask} CORE items per task`,

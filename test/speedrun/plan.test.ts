@@ -67,6 +67,14 @@ test('calibration times real training steps of the model shape', async () => {
   assert.ok(c.stepSeconds.every((s) => s > 0));
   const median = [...c.stepSeconds].sort((a, b) => a - b)[1];
   assert.ok(Math.abs(c.tokensPerSecond - 64 / median) < 1e-6);
+  assert.equal(c.passes, 1);
+});
+
+test('calibration times whole optimizer steps: a batch of two passes is two passes and one update', async () => {
+  const c = await calibrate({ depth: 1, headDim: 16, seqLen: 32, vocab: 128, rows: 2, batchTokens: 128 }, 3);
+  assert.equal(c.passes, 2);
+  const median = [...c.stepSeconds].sort((a, b) => a - b)[1];
+  assert.ok(Math.abs(c.tokensPerSecond - 128 / median) < 1e-6);
 });
 
 test('a GPU tier runs as many rows per pass as its logits fit in one buffer of the device', () => {
