@@ -55,6 +55,34 @@ static void F(packA)(int trans, const float *A, long lda, int m, int k, float *d
   if (mf < m) nc_packA_ref(trans, trans ? A + mf : A + (long)mf * lda, lda, m - mf, k, dst + (long)(mf / NC_MR) * k * NC_MR);
 }
 
+// The transposing branch of packB for f32 (bf16 = 0) or bf16 bits (bf16 = 1) in B [n x k]: 8 rows of 8 elements
+// loaded as floats (bf16 widened: zero-extend, shift left 16, exact), transposed in registers, stored as 8 runs of
+// the panel. Always inlined with a constant `bf16`, so each caller gets its own loop without the branch.
+static inline __attribute__((always_inline)) __m256 F(load8f)(const void *B, int bf16, long at) {
+  if (!bf16) return _mm256_loadu_ps((const float *)B + at);
+  __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)B + at));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+static inline __attribute__((always_inline)) float F(load1f)(const void *B, int bf16, long at) {
+  return bf16 ? nc_bf16_to_f32(((const uint16_t *)B)[at]) : ((const float *)B)[at];
+}
+static inline __attribute__((always_inline)) void F(packBT_panels)(const void *B, int bf16, long ldb, int k, int nf,
+                                                                 float *dst) {
+  for (int j0 = 0; j0 < nf; j0 += NC_NR) {
+    float *d = dst + (long)(j0 / NC_NR) * k * NC_NR;
+    int kk = 0;
+    for (; kk + 8 <= k; kk += 8)
+      for (int jb = 0; jb < NC_NR; jb += 8) {
+        __m256 r[8];
+        for (int j = 0; j < 8; j++) r[j] = F(load8f)(B, bf16, (long)(j0 + jb + j) * ldb + kk);
+        F(tr8)(r);
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + (long)(kk + i) * NC_NR + jb, r[i]);
+      }
+    for (; kk < k; kk++)
+      for (int j = 0; j < NC_NR; j++) d[(long)kk * NC_NR + j] = F(load1f)(B, bf16, (long)(j0 + j) * ldb + kk);
+  }
+}
+
 static void F(packB)(int trans, const float *B, long ldb, int k, int n, float *dst) {
   int nf = n / NC_NR * NC_NR;  // whole panels; a short last one goes through the reference packer
   if (!trans)
@@ -67,42 +95,13 @@ static void F(packB)(int trans, const float *B, long ldb, int k, int n, float *d
         _mm256_storeu_ps(d + 16, _mm256_loadu_ps(s + j0 + 16)); _mm256_storeu_ps(d + 24, _mm256_loadu_ps(s + j0 + 24));
       }
     }
-  else
-    for (int j0 = 0; j0 < nf; j0 += NC_NR) {
-      float *d = dst + (long)(j0 / NC_NR) * k * NC_NR;
-      int kk = 0;
-      for (; kk + 8 <= k; kk += 8)
-        for (int jb = 0; jb < NC_NR; jb += 8) {
-          __m256 r[8];
-          for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(B + (long)(j0 + jb + j) * ldb + kk);
-          F(tr8)(r);
-          for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + (long)(kk + i) * NC_NR + jb, r[i]);
-        }
-      for (; kk < k; kk++)
-        for (int j = 0; j < NC_NR; j++) d[(long)kk * NC_NR + j] = B[(long)(j0 + j) * ldb + kk];
-    }
+  else F(packBT_panels)(B, 0, ldb, k, nf, dst);
   if (nf < n) nc_packB_ref(trans, trans ? B + (long)nf * ldb : B + nf, ldb, k, n - nf, dst + (long)(nf / NC_NR) * k * NC_NR);
 }
 
-// B stored as bf16 bits [n x k] (inference weights, a linear layer's layout): the transposing branch of packB
-// above, each run of 8 bf16 of a row widened to 8 floats (zero-extend, shift left 16: exact) before the transpose.
+// B stored as bf16 bits [n x k] (inference weights, a linear layer's layout): packB's transposing branch, widened.
 static void F(packB_bf16)(const uint16_t *B, long ldb, int k, int n, float *dst) {
   int nf = n / NC_NR * NC_NR;  // whole panels; a short last one goes through the reference packer
-  for (int j0 = 0; j0 < nf; j0 += NC_NR) {
-    float *d = dst + (long)(j0 / NC_NR) * k * NC_NR;
-    int kk = 0;
-    for (; kk + 8 <= k; kk += 8)
-      for (int jb = 0; jb < NC_NR; jb += 8) {
-        __m256 r[8];
-        for (int j = 0; j < 8; j++) {
-          __m128i h = _mm_loadu_si128((const __m128i *)(B + (long)(j0 + jb + j) * ldb + kk));
-          r[j] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-        }
-        F(tr8)(r);
-        for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + (long)(kk + i) * NC_NR + jb, r[i]);
-      }
-    for (; kk < k; kk++)
-      for (int j = 0; j < NC_NR; j++) d[(long)kk * NC_NR + j] = nc_bf16_to_f32(B[(long)(j0 + j) * ldb + kk]);
-  }
+  F(packBT_panels)(B, 1, ldb, k, nf, dst);
   if (nf < n) nc_packB_bf16_ref(B + (long)nf * ldb, ldb, k, n - nf, dst + (long)(nf / NC_NR) * k * NC_NR);
 }
