@@ -59,7 +59,8 @@ async function openGpu(say: (s: string) => void): Promise<{ gpu: WebGpuBackend; 
   const gpu = await openNodeWebGpu();
   const info = gpu.adapterInfo;
   say(`webgpu adapter: ${[info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' | ')}` +
-    ` (${info.featureLevel}${gpu.isSoftware ? ', software: it computes on the CPU' : ''}; features ${info.features.join(', ') || 'none'})`);
+    ` (${info.featureLevel}${gpu.isSoftware ? ', software: it computes on the CPU' : ''}; features ${info.features.join(', ') || 'none'}` +
+    `; reductions on ${gpu.subgroupReductions ? 'subgroups' : 'a workgroup tree'})`);
   const peak = await measureGpuPeak(gpu.device, 3);
   say(`adapter FMA peak (measured): f32 ${(peak.f32 / 1e9).toFixed(1)} GFLOP/s` +
     (peak.f16 ? `, f16 ${(peak.f16 / 1e9).toFixed(1)} GFLOP/s` : ', no shader-f16'));

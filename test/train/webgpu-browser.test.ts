@@ -2,7 +2,7 @@
 // WebGPU on SwiftShader, loading the very modules the CLI runs (dist/src, served from 127.0.0.1) with no bundler and
 // no Node shims. A tiny GPT trains 8 steps there on navigator.gpu and on ref in the same tab (losses within 1e-4
 // relative) and decodes greedily to the same tokens: the model, the optimizer, the engine's cache path and the
-// kernels need nothing of Node.
+// kernels need nothing of Node. SwiftShader has subgroups, so the tab also checks the reductions that use them.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,8 +51,10 @@ test('a tiny GPT trains and decodes on webgpu in a Chromium tab, as on ref', { s
     await page.waitForFunction(() => typeof (window as unknown as { gpuTab?: unknown }).gpuTab === 'function', null, { timeout: 30_000 })
       .catch(() => assert.fail(`the tab did not load its modules: ${errors.join('; ')}`));
     type Run = { losses: number[]; tokens: number[] };
+    type Errors = Record<string, number>;
     const r = await page.evaluate((steps) => (window as unknown as { gpuTab(s: number): Promise<unknown> }).gpuTab(steps), 8) as
-      { error?: string; adapter: { isSoftware: boolean; architecture: string }; gpu: Run; ref: Run };
+      { error?: string; adapter: { isSoftware: boolean; architecture: string }; gpu: Run; ref: Run;
+        reductions: { flavor: string; errors: Errors; treeErrors: Errors } };
     assert.equal(r.error, undefined);
     assert.equal(r.adapter.isSoftware, true, 'SwiftShader is a software adapter and is named one');
     assert.equal(r.gpu.losses.length, 8);
@@ -61,6 +63,14 @@ test('a tiny GPT trains and decodes on webgpu in a Chromium tab, as on ref', { s
     assert.deepEqual(r.gpu.tokens, r.ref.tokens);
     assert.deepEqual(errors, []);
     console.log(`# ${r.adapter.architecture}: losses ${r.gpu.losses.map((l) => l.toFixed(4)).join(' ')}; tokens ${r.gpu.tokens}`);
+    // SwiftShader has subgroups (4 lanes) and Chromium WGSL's subgroup_id: the reductions (and the training above)
+    // ran on subgroups; both flavors agree with ref to float32 rounding of sums over up to 70,001 terms
+    assert.equal(r.reductions.flavor, 'subgroups');
+    for (const [flavor, errs] of [['subgroups', r.reductions.errors], ['tree', r.reductions.treeErrors]] as const) {
+      assert.equal(Object.keys(errs).length, 10, `${flavor}: ${JSON.stringify(errs)}`);
+      for (const [name, e] of Object.entries(errs)) assert.ok(e <= 1e-5, `${flavor} ${name}: relative difference ${e}`);
+      console.log(`# reductions on ${flavor}: ${Object.entries(errs).map(([k, e]) => `${k} ${e.toExponential(1)}`).join(', ')}`);
+    }
   } finally {
     await browser.close();
     server.close();

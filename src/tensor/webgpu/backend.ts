@@ -16,14 +16,23 @@ import type { KernelSource } from './program.js';
 import { grid, grid1d } from './kernels/common.js';
 import * as ew from './kernels/elementwise.js';
 import { matmulKernel, TILE } from './kernels/matmul.js';
-import { RMSNORM_BACKWARD, RMSNORM_FORWARD, ROPE } from './kernels/norm.js';
+import { rmsnormBackward, rmsnormForward, ROPE } from './kernels/norm.js';
 import {
   ATTENTION_MAX_D, ATTENTION_ROWS, attentionDeltaKernel, attentionDkvKernel, attentionDqKernel, attentionForwardKernel,
 } from './kernels/attention.js';
 import { EMBEDDING_BACKWARD, EMBEDDING_FORWARD, groupIds } from './kernels/embedding.js';
-import { CROSS_ENTROPY_BACKWARD, CROSS_ENTROPY_FORWARD } from './kernels/cross-entropy.js';
+import { CROSS_ENTROPY_BACKWARD, crossEntropyForward } from './kernels/cross-entropy.js';
 import { ADAMW_STEP } from './kernels/optimizer.js';
-import { CLIP_BY_NORM, DIVIDE_BY_SCALAR, REDUCE_FINISH, REDUCE_GROUPS, REDUCE_PARTIALS } from './kernels/reductions.js';
+import { CLIP_BY_NORM, DIVIDE_BY_SCALAR, REDUCE_GROUPS, reduceFinish, reducePartials } from './kernels/reductions.js';
+
+/** The kernels that reduce over a workgroup, in the flavor this device runs (kernels/workgroup-reduce.ts). */
+function reducingKernels(subgroups: boolean) {
+  return {
+    rmsnormForward: rmsnormForward(subgroups), rmsnormBackward: rmsnormBackward(subgroups),
+    reducePartials: reducePartials(subgroups), reduceFinish: reduceFinish(subgroups),
+    crossEntropyForward: crossEntropyForward(subgroups),
+  };
+}
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
@@ -38,11 +47,18 @@ export class WebGpuBackend implements Backend {
   private readonly tableCopies = new FinalizationRegistry<GpuBuf>((g) => this.release(g));
   private allocated = 0;
 
-  constructor(opened: OpenedDevice) {
+  private readonly k: ReturnType<typeof reducingKernels>;
+  /** whether the workgroup reductions (RMSNorm, cross-entropy, sums and norms) run on subgroups */
+  readonly subgroupReductions: boolean;
+
+  /** `subgroups: false` keeps the tree reductions where the device could use subgroups (tests compare the two) */
+  constructor(opened: OpenedDevice, options: { subgroups?: boolean } = {}) {
     this.device = opened.device;
     this.adapterInfo = opened.report;
     this.queue = new CommandQueue(this.device);
     this.maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    this.subgroupReductions = opened.report.subgroupReductions && options.subgroups !== false;
+    this.k = reducingKernels(this.subgroupReductions);
   }
 
   /** the most floats one buffer may hold: the adapter's largest storage binding */
@@ -170,15 +186,15 @@ export class WebGpuBackend implements Backend {
 
   sum(x: Buf, n: number, out: Buf): void {
     const partials = this.scratchBuf('partials', REDUCE_GROUPS);
-    this.run(REDUCE_PARTIALS, [this.gpu(x, n), partials], [n, 0], [REDUCE_GROUPS]);
-    this.run(REDUCE_FINISH, [partials, this.gpu(out, 1)], [REDUCE_GROUPS, 0, 0], [1]);
+    this.run(this.k.reducePartials, [this.gpu(x, n), partials], [n, 0], [REDUCE_GROUPS]);
+    this.run(this.k.reduceFinish, [partials, this.gpu(out, 1)], [REDUCE_GROUPS, 0, 0], [1]);
   }
 
   normalize(x: Buf, n: number, eps: number): void {
     const gx = this.gpu(x, n), partials = this.scratchBuf('partials', REDUCE_GROUPS + 1);
     const divisor = partials.subarray(REDUCE_GROUPS, REDUCE_GROUPS + 1);
-    this.run(REDUCE_PARTIALS, [gx, partials], [n, 1], [REDUCE_GROUPS]);
-    this.run(REDUCE_FINISH, [partials, divisor], [REDUCE_GROUPS, 2, eps], [1]);
+    this.run(this.k.reducePartials, [gx, partials], [n, 1], [REDUCE_GROUPS]);
+    this.run(this.k.reduceFinish, [partials, divisor], [REDUCE_GROUPS, 2, eps], [1]);
     this.run(DIVIDE_BY_SCALAR, [gx, divisor], [n], grid1d(n));
   }
 
@@ -191,9 +207,9 @@ export class WebGpuBackend implements Backend {
     gs.forEach((g, i) => {
       const part = partials.subarray(i * REDUCE_GROUPS, (i + 1) * REDUCE_GROUPS);
       if (sizes[i] === 0) this.run(ew.FILL, [part], [REDUCE_GROUPS, 0], grid1d(REDUCE_GROUPS));
-      else this.run(REDUCE_PARTIALS, [g, part], [sizes[i], 1], [REDUCE_GROUPS]);
+      else this.run(this.k.reducePartials, [g, part], [sizes[i], 1], [REDUCE_GROUPS]);
     });
-    this.run(REDUCE_FINISH, [partials, gnorm], [gs.length * REDUCE_GROUPS, 1, 0], [1]);
+    this.run(this.k.reduceFinish, [partials, gnorm], [gs.length * REDUCE_GROUPS, 1, 0], [1]);
     if (maxNorm > 0) gs.forEach((g, i) => this.run(CLIP_BY_NORM, [g, gnorm], [sizes[i], maxNorm], grid1d(sizes[i])));
   }
 
@@ -216,11 +232,11 @@ export class WebGpuBackend implements Backend {
 
   rmsnormForward(x: Buf, y: Buf, rstd: Buf, rows: number, dim: number, eps: number): void {
     const n = rows * dim;
-    this.run(RMSNORM_FORWARD, [this.gpu(x, n), this.gpu(y, n), this.gpu(rstd, rows)], [rows, dim, eps], grid(rows));
+    this.run(this.k.rmsnormForward, [this.gpu(x, n), this.gpu(y, n), this.gpu(rstd, rows)], [rows, dim, eps], grid(rows));
   }
   rmsnormBackward(dy: Buf, y: Buf, rstd: Buf, dx: Buf, rows: number, dim: number, accumulate: boolean): void {
     const n = rows * dim;
-    this.run(RMSNORM_BACKWARD, [this.gpu(dy, n), this.gpu(y, n), this.gpu(rstd, rows), this.gpu(dx, n)],
+    this.run(this.k.rmsnormBackward, [this.gpu(dy, n), this.gpu(y, n), this.gpu(rstd, rows), this.gpu(dx, n)],
       [rows, dim, +accumulate], grid(rows));
   }
 
@@ -374,7 +390,7 @@ export class WebGpuBackend implements Backend {
   ): void {
     if (stride < V) throw new Error(`webgpu cross-entropy: row stride ${stride} < V ${V}`);
     checkIds(targets, rows, V, 'target', true);
-    this.run(CROSS_ENTROPY_FORWARD,
+    this.run(this.k.crossEntropyForward,
       [this.gpu(logits, rows * stride), targets.subarray(0, rows), this.gpu(losses, rows), this.gpu(lse, rows)],
       [rows, V, stride, cap], grid(rows));
   }

@@ -2,7 +2,8 @@
 //
 // Kernels need big bindings and all the storage buffers a stage allows, so the device asks for the adapter's
 // maximum of every limit that matters to compute (the defaults are 128 MiB bindings, 8 storage buffers a stage,
-// 16 KiB workgroup memory, 256 invocations). shader-f16 and subgroups are requested when offered, for later kernels.
+// 16 KiB workgroup memory, 256 invocations). shader-f16 and subgroups are requested when offered (the reductions use
+// subgroups where WGSL also numbers them: kernels/workgroup-reduce.ts).
 // No Node module is imported here: this file runs in a browser tab too.
 
 /** What the adapter says it is, and whether it computes on the CPU (llvmpipe, SwiftShader, WARP). */
@@ -14,6 +15,8 @@ export interface GpuAdapterReport {
   featureLevel: 'core' | 'compatibility';
   isSoftware: boolean;
   features: string[];
+  /** workgroup reductions can use subgroups: the device has `subgroups` and WGSL the `subgroup_id` builtin */
+  subgroupReductions: boolean;
 }
 
 export interface OpenedDevice {
@@ -54,12 +57,15 @@ export async function openDevice(gpu: GPU, featureLevel: 'core' | 'compatibility
   const requiredFeatures = OPTIONAL_FEATURES.filter(f => adapter.features.has(f)) as GPUFeatureName[];
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
+  const languageFeatures = (gpu as { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures;
+  const subgroupReductions = device.features.has('subgroups') && languageFeatures?.has('subgroup_id') === true;
   return {
     adapter,
     device,
     report: {
       vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
       featureLevel, isSoftware: isSoftwareAdapter(info), features: [...device.features].map(String).sort(),
+      subgroupReductions,
     },
   };
 }

@@ -17,6 +17,8 @@ export interface KernelSource {
   uniforms: readonly { name: string; type: ScalarType }[];
   /** WGSL: constants, helpers and the entry point `main` */
   code: string;
+  /** WGSL extensions the code needs (`enable NAME;` goes before everything else), e.g. 'subgroups' */
+  enables?: readonly string[];
 }
 
 /** Bytes of one dispatch's uniform block: the ring hands out 256-byte slots. */
@@ -29,7 +31,10 @@ export function assembleShader(k: KernelSource, slots: readonly number[]): strin
     ...k.uniforms.map(f => `${f.name}: ${f.type}`),
   ];
   if (4 * fields.length > UNIFORM_SLOT_BYTES) throw new Error(`kernel ${k.name}: too many uniforms`);
-  const lines = [`struct Uniforms { ${fields.join(', ')} }`, '@group(0) @binding(0) var<uniform> u: Uniforms;'];
+  const lines = [
+    ...(k.enables ?? []).map(e => `enable ${e};`),
+    `struct Uniforms { ${fields.join(', ')} }`, '@group(0) @binding(0) var<uniform> u: Uniforms;',
+  ];
   const declared = new Set<number>();
   k.buffers.forEach((b, i) => {
     if (declared.has(slots[i])) return;

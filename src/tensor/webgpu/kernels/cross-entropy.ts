@@ -1,16 +1,18 @@
 // Cross-entropy fused with log-softmax over rows of logits (row stride >= V for padded vocabularies), plain or on
 // soft-capped logits c = cap * tanh(raw / cap) computed on the fly (u.cap = 0 means no cap). The forward takes one
-// workgroup per row (max, then sum of exp, each a tree reduction); the backward one invocation per element.
+// workgroup per row (max, then sum of exp, each a workgroup reduction: workgroup-reduce.ts); the backward one
+// invocation per element.
 
 import type { KernelSource } from '../program.js';
 import { ENTRY, SOFTCAP_FN, WG, WORKGROUP_INDEX } from './common.js';
-import { ROW_REDUCE } from './norm.js';
+import { entry, reduceEnables, reduceHelpers, rowmax, rowsum } from './workgroup-reduce.js';
 
 const CAPPED = `${SOFTCAP_FN}
 fn capped(z: f32) -> f32 { if (u.cap > 0.0) { return softcap(z, u.cap); } return z; }`;
 
-export const CROSS_ENTROPY_FORWARD: KernelSource = {
-  name: 'cross_entropy_forward',
+/** `sg`: reduce with subgroups (workgroup-reduce.ts) */
+export const crossEntropyForward = (sg: boolean): KernelSource => ({
+  name: `cross_entropy_forward${sg ? '_sg' : ''}`,
   buffers: [
     { name: 'logits', type: 'f32' }, { name: 'targets', type: 'i32' }, { name: 'losses', type: 'f32' },
     { name: 'lse', type: 'f32' },
@@ -19,34 +21,28 @@ export const CROSS_ENTROPY_FORWARD: KernelSource = {
     { name: 'rows', type: 'u32' }, { name: 'V', type: 'u32' }, { name: 'stride', type: 'u32' },
     { name: 'cap', type: 'f32' },
   ],
+  enables: reduceEnables(sg),
   code: `${CAPPED}
-${ROW_REDUCE}
-var<workgroup> mx: array<f32, ${WG}>;
-${ENTRY} {
+${reduceHelpers(sg, true)}
+${entry(sg)} {
   ${WORKGROUP_INDEX}
   let r = wg_index;
   if (r >= u.rows) { return; }
   let o = r * u.stride;
   var m = -3.4e38;
   for (var j = lid; j < u.V; j += ${WG}u) { m = max(m, capped(logits[o + j])); }
-  mx[lid] = m;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { mx[lid] = max(mx[lid], mx[lid + s]); }
-    workgroupBarrier();
-  }
-  let rowmax = mx[0];
+  let top = ${rowmax(sg, 'm')};
   var z = 0.0;
-  for (var j = lid; j < u.V; j += ${WG}u) { z += exp(capped(logits[o + j]) - rowmax); }
-  let total = rowsum(z, lid);
+  for (var j = lid; j < u.V; j += ${WG}u) { z += exp(capped(logits[o + j]) - top); }
+  let total = ${rowsum(sg, 'z')};
   if (lid == 0u) {
-    let l = rowmax + log(total);
+    let l = top + log(total);
     lse[r] = l;
     let t = targets[r];
     if (t < 0) { losses[r] = 0.0; } else { losses[r] = l - capped(logits[o + u32(t)]); }
   }
 }`,
-};
+});
 
 export const CROSS_ENTROPY_BACKWARD: KernelSource = {
   name: 'cross_entropy_backward',

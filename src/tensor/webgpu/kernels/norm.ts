@@ -1,63 +1,52 @@
-// RMSNorm (one workgroup per row, a tree reduction in workgroup memory) and the rotary embedding.
+// RMSNorm (one workgroup per row, its sum a workgroup reduction: workgroup-reduce.ts) and the rotary embedding.
 
 import type { KernelSource } from '../program.js';
-import { ENTRY, WG, WORKGROUP_INDEX, elementwise, store } from './common.js';
-
-/** WGSL: `red` workgroup memory and rowsum(v), the sum of each invocation's v over the workgroup. */
-export const ROW_REDUCE = `
-var<workgroup> red: array<f32, ${WG}>;
-fn rowsum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}`;
+import { WG, WORKGROUP_INDEX, elementwise, store } from './common.js';
+import { entry, reduceEnables, reduceHelpers, rowsum } from './workgroup-reduce.js';
 
 const f32s = (...names: string[]) => names.map(name => ({ name, type: 'f32' as const }));
 
-export const RMSNORM_FORWARD: KernelSource = {
-  name: 'rmsnorm_forward',
+/** `sg`: reduce with subgroups (workgroup-reduce.ts) */
+export const rmsnormForward = (sg: boolean): KernelSource => ({
+  name: `rmsnorm_forward${sg ? '_sg' : ''}`,
   buffers: f32s('x', 'y', 'rstd'),
   uniforms: [{ name: 'rows', type: 'u32' }, { name: 'dim', type: 'u32' }, { name: 'eps', type: 'f32' }],
-  code: `${ROW_REDUCE}
-${ENTRY} {
+  enables: reduceEnables(sg),
+  code: `${reduceHelpers(sg)}
+${entry(sg)} {
   ${WORKGROUP_INDEX}
   let r = wg_index;
   if (r >= u.rows) { return; }
   let o = r * u.dim;
   var ss = 0.0;
   for (var c = lid; c < u.dim; c += ${WG}u) { let v = x[o + c]; ss += v * v; }
-  let s = inverseSqrt(rowsum(ss, lid) / f32(u.dim) + u.eps);
+  let s = inverseSqrt(${rowsum(sg, 'ss')} / f32(u.dim) + u.eps);
   if (lid == 0u) { rstd[r] = s; }
   for (var c = lid; c < u.dim; c += ${WG}u) { y[o + c] = x[o + c] * s; }
 }`,
-};
+});
 
-export const RMSNORM_BACKWARD: KernelSource = {
-  name: 'rmsnorm_backward',
+export const rmsnormBackward = (sg: boolean): KernelSource => ({
+  name: `rmsnorm_backward${sg ? '_sg' : ''}`,
   buffers: f32s('dy', 'y', 'rstd', 'dx'),
   uniforms: [{ name: 'rows', type: 'u32' }, { name: 'dim', type: 'u32' }, { name: 'acc', type: 'u32' }],
-  code: `${ROW_REDUCE}
-${ENTRY} {
+  enables: reduceEnables(sg),
+  code: `${reduceHelpers(sg)}
+${entry(sg)} {
   ${WORKGROUP_INDEX}
   let r = wg_index;
   if (r >= u.rows) { return; }
   let o = r * u.dim;
   var dot = 0.0;
   for (var c = lid; c < u.dim; c += ${WG}u) { dot += dy[o + c] * y[o + c]; }
-  let m = rowsum(dot, lid) / f32(u.dim);
+  let m = ${rowsum(sg, 'dot')} / f32(u.dim);
   let s = rstd[r];
   for (var c = lid; c < u.dim; c += ${WG}u) {
     let g = s * (dy[o + c] - y[o + c] * m);
     ${store('dx', 'o + c', 'g')}
   }
 }`,
-};
+});
 
 /** One invocation per channel pair (i, i + D/2) of every (b, t, h): n = B*T*H*D/2. */
 export const ROPE = elementwise(
