@@ -208,7 +208,10 @@ async function tempModelDir(): Promise<string> {
 async function loadBench(o: { clients: number; durationS: number; maxTokens: number; workers: number; batch: number; source?: string }, say: (s: string) => void): Promise<LoadResult> {
   const prevBase = process.env.NANOCHAT_BASE_DIR;
   const tmp = o.source ? undefined : await tempModelDir();
-  const server = await startServer({ source: o.source ?? 'sft', workers: o.workers, batch: o.batch, maxQueue: o.clients }, '127.0.0.1', 0);
+  // on webgpu the one replica decodes in this thread, as `serve` runs it (Dawn opens no device in worker threads)
+  const inThread = getBackend().name === 'webgpu';
+  if (inThread && o.workers !== 1) throw new UserError('the load test on webgpu runs one replica on the GPU: drop --workers');
+  const server = await startServer({ source: o.source ?? 'sft', workers: o.workers, batch: o.batch, maxQueue: o.clients, inThread }, '127.0.0.1', 0);
   say(`  load: ${o.clients} streaming clients for ${o.durationS} s on ${server.info.modelId} (${o.workers} worker${o.workers > 1 ? 's' : ''}, batch ${o.batch}, max_tokens ${o.maxTokens})`);
   const ttft: number[] = [];
   const streamTps: number[] = [];

@@ -10,14 +10,14 @@ import { modelFlags } from '../cli/model-flags.js';
 import { WEIGHTS_DTYPE_FLAG, weightsDtype } from '../cli/dtype.js';
 import { UserError } from '../common/errors.js';
 import { startServer } from '../serve/server.js';
-import { backendIsDefault, createBackend, getBackend, setBackend } from '../tensor/backends.js';
+import { getBackend } from '../tensor/backends.js';
 
 const FLAGS: FlagSpec = {
   ...modelFlags('sft'),
   ...WEIGHTS_DTYPE_FLAG,
   host: { type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 exposes it to the network)' },
   port: { type: 'string', short: 'p', default: '8000', help: 'port (0 picks a free one)' },
-  workers: { type: 'string', default: '1', help: 'model replicas, each in its own worker thread' },
+  workers: { type: 'string', default: '1', help: 'model replicas, each in its own worker thread (webgpu: one, in this thread)' },
   batch: { type: 'string', default: '8', help: 'requests each worker decodes together, one batched forward per token (1: one at a time)' },
   queue: { type: 'string', default: '32', help: 'requests that may wait for a worker; beyond that 429 with Retry-After' },
   temperature: { type: 'string', short: 't', default: '0.8', help: 'default temperature when a request gives none' },
@@ -47,20 +47,18 @@ export async function run(argv: string[]): Promise<number> {
   };
   const host = str(p, 'host') ?? '127.0.0.1';
   const port = num(p, 'port', { min: 0, max: 65535 });
-  // the workers decode in worker threads, where Dawn opens no device (measured: EGL fails off the main thread)
-  if (getBackend().name === 'webgpu') {
-    if (!backendIsDefault()) {
-      throw new UserError('serve decodes in worker threads, where the webgpu backend does not open (Dawn over EGL fails off the main thread): ' +
-        'serve with --backend native (chat, chat-eval and the training stages run on webgpu)');
-    }
-    setBackend(createBackend('native'));
-    process.env.NANOCHAT_BACKEND = 'native';
-    say('nanochat serve: decoding on native: serve runs its model in worker threads, where the webgpu backend does not open');
+  // On the CPU each replica is a worker thread (one a core). On webgpu the one replica decodes in this thread: Dawn
+  // opens its device only on the main thread (measured: EGL fails in workers), and the GPU computes while the
+  // thread awaits its reads, so HTTP stays responsive; concurrent requests share the replica through --batch.
+  const inThread = getBackend().name === 'webgpu';
+  if (inThread && opts.workers !== 1) {
+    throw new UserError(`serve on webgpu runs one model replica on the GPU, not ${opts.workers}: drop --workers ` +
+      '(raise --batch to decode more requests together)');
   }
-  say(`nanochat serve: loading ${opts.source} in ${opts.workers} worker${opts.workers > 1 ? 's' : ''}...`);
+  say(`nanochat serve: loading ${opts.source} ${inThread ? 'on the GPU (webgpu, in this thread)' : `in ${opts.workers} worker${opts.workers > 1 ? 's' : ''}`}...`);
   let s;
   try {
-    s = await startServer(opts, host, port);
+    s = await startServer({ ...opts, inThread }, host, port);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') throw new UserError(`port ${port} on ${host} is already in use: pick another with --port`);

@@ -1,7 +1,8 @@
 // The model workers and the bounded queue in front of them.
 //
 // N workers (`--workers`), each a worker thread with its own model replica, decode up to `batch`
-// generations at a time together (`--batch`). A request takes a worker with a free place, or waits
+// generations at a time together (`--batch`); on the webgpu backend one replica runs in this thread instead
+// (`inThread`: Dawn opens its device only on the main thread). A request takes a worker with a free place, or waits
 // in a FIFO queue of at most `maxQueue` requests; past that it is refused at once (429 with
 // Retry-After), and while no worker is ready (loading, or all crashed) requests are refused with
 // 503. A cancelled request leaves the queue, or, when it is running, sets its cancel flag, which the
@@ -10,6 +11,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { JobRequest, JobSpec, WorkerConfig, WorkerEvent } from './protocol.js';
+import { startReplica } from './replica.js';
 import { RequestError } from './validate.js';
 import { getBackend } from '../tensor/backends.js';
 
@@ -45,9 +47,15 @@ interface Job {
   closed: boolean;
 }
 
+/** Where a slot's replica runs: a worker thread, or this thread (the same two calls either way). */
+interface ReplicaHost {
+  postMessage(job: JobRequest): void;
+  terminate(): Promise<unknown>;
+}
+
 interface Slot {
   index: number;
-  worker: Worker;
+  worker: ReplicaHost;
   ready: boolean;
   /** the jobs this worker is decoding, at most cfg.batch */
   jobs: Map<number, Job>;
@@ -62,7 +70,9 @@ export class WorkerPool {
   private closing = false;
   info: ModelInfo | undefined;
 
-  constructor(private readonly cfg: WorkerConfig & { workers: number; maxQueue: number }) {}
+  constructor(private readonly cfg: WorkerConfig & { workers: number; maxQueue: number; inThread?: boolean }) {
+    if (cfg.inThread && cfg.workers !== 1) throw new Error('an in-thread replica is a single worker');
+  }
 
   /** Start every worker; resolves with the model's description once all have loaded it. */
   async start(): Promise<ModelInfo> {
@@ -76,9 +86,38 @@ export class WorkerPool {
     return this.info as ModelInfo;
   }
 
+  /** The one replica in this thread: it loads synchronously, and a failed load rejects; it is never restarted. */
+  private startInThread(index: number): Promise<void> {
+    const slot: Slot = { index, worker: { postMessage: () => undefined, terminate: async () => undefined }, ready: false, jobs: new Map() };
+    this.slots[index] = slot;
+    let failure = '';
+    const post = (e: WorkerEvent): void => {
+      if (e.type === 'ready') {
+        const { type: _t, ...info } = e;
+        this.info = info;
+      } else if (e.type === 'fatal') failure = e.message;
+      else setImmediate(() => this.onEvent(slot, e)); // as a worker's message would: never inside submit()
+    };
+    try {
+      const replica = startReplica(this.workerConfig(), post);
+      slot.worker = { postMessage: (job) => replica.submit(job), terminate: async () => undefined };
+    } catch (e) {
+      return Promise.reject(new Error(failure || (e as Error).message));
+    }
+    slot.ready = true;
+    this.dispatch();
+    return Promise.resolve();
+  }
+
+  private workerConfig(): WorkerConfig {
+    const { source, tag, step, batch, tokenDelayMs, dtype } = this.cfg;
+    return { source, tag, step, batch, tokenDelayMs, dtype };
+  }
+
   private spawn(index: number): Promise<void> {
+    if (this.cfg.inThread) return this.startInThread(index);
     const worker = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: { source: this.cfg.source, tag: this.cfg.tag, step: this.cfg.step, batch: this.cfg.batch, tokenDelayMs: this.cfg.tokenDelayMs, dtype: this.cfg.dtype } satisfies WorkerConfig,
+      workerData: this.workerConfig(),
     });
     const slot: Slot = { index, worker, ready: false, jobs: new Map() };
     this.slots[index] = slot;

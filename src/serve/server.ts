@@ -31,6 +31,8 @@ export interface ServeOptions {
   tokenDelayMs?: number;
   /** weight storage (--dtype): bf16 converts the model in every worker after loading */
   dtype?: 'bf16' | 'f32';
+  /** run the one replica in this thread, on this thread's backend (webgpu: Dawn opens no device in workers) */
+  inThread?: boolean;
   /** sampling defaults when a request does not say */
   defaults?: { temperature: number; topK: number; maxTokens: number };
 }
@@ -49,7 +51,10 @@ export interface RunningServer {
 
 /** Start the workers (waits for the model to load), then listen. */
 export async function startServer(opts: ServeOptions, host: string, port: number): Promise<RunningServer> {
-  const pool = new WorkerPool({ source: opts.source, tag: opts.tag, step: opts.step, tokenDelayMs: opts.tokenDelayMs ?? 0, dtype: opts.dtype, workers: opts.workers, batch: opts.batch, maxQueue: opts.maxQueue });
+  const pool = new WorkerPool({
+    source: opts.source, tag: opts.tag, step: opts.step, tokenDelayMs: opts.tokenDelayMs ?? 0, dtype: opts.dtype,
+    workers: opts.workers, batch: opts.batch, maxQueue: opts.maxQueue, inThread: opts.inThread,
+  });
   let info: ModelInfo;
   try {
     info = await pool.start();

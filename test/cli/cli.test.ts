@@ -100,10 +100,3 @@ test('the d20 tier refuses a CPU backend with what to do instead, before anythin
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test('serve --backend webgpu says why not (its workers are threads, where Dawn opens no device) and what to run', () => {
-  const env = { ...process.env, NANOCHAT_BASE_DIR: mkdtempSync(join(tmpdir(), 'nanochat-serve-gpu-')) };
-  const r = spawnSync(process.execPath, [cli, 'serve', '--backend', 'webgpu'], { encoding: 'utf8', env, timeout: 60_000 });
-  assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stderr, /nanochat: serve decodes in worker threads.*--backend native/);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-});

@@ -4,34 +4,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { makeFixture } from './fixture.js';
+import { makeFixture, spawnServe } from './fixture.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 test('nanochat serve --port 0 --json: listens, answers, stops on SIGTERM', async () => {
   const fx = await makeFixture(['mid']);
   try {
-    const child = spawn(process.execPath, [MAIN, 'serve', '-i', 'mid', '--port', '0', '--json'], { env: { ...process.env, NANOCHAT_BASE_DIR: fx.baseDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(out.split('\n')[0]);
-      });
-      child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-    });
-    const { url, model } = JSON.parse(line) as { url: string; model: string };
+    const s = await spawnServe(fx.baseDir, ['-i', 'mid']);
+    const { url, model } = s;
     assert.equal(model, 'mid/d1@1');
     const h = (await (await fetch(url + '/health')).json()) as { status: string };
     assert.equal(h.status, 'ok');
     const r = await fetch(url + '/v1/chat/completions', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }) });
     assert.equal(r.status, 200);
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    assert.equal(code, 0, err);
-    assert.match(err, /stopping/);
+    assert.equal(await s.stop(), 0, s.log());
+    assert.match(s.log(), /stopping/);
   } finally {
     fx.cleanup();
   }
