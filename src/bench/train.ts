@@ -1,6 +1,7 @@
 // `nanochat bench train [--json]`: training throughput (tokens/s), MFU against the machine's peak (f32, or
-// the bf16 one with bf16 matmuls), and peak resident memory, for our GPT (src/model/gpt.ts) at depth 4 (head dim 64) and depth 8, vocab 8192,
-// 512-token rows, 16 rows per optimizer step; random tokens (speed does not depend on the data).
+// the bf16 one with bf16 matmuls), and peak resident memory, for our GPT (src/model/gpt.ts) at depth 4
+// (head dim 64) and depth 8, vocab 8192, 512-token rows, 16 rows per optimizer step; random tokens (speed does
+// not depend on the data).
 // Peer in the same run: the same model trained by PyTorch CPU eager (bench/torch_gpt.py), when
 // `python3 -c "import torch"` works. Debian's python3-torch calls the system BLAS: install
 // libopenblas0-pthread too (the reference BLAS it falls back to runs a 1024^3 matmul at 4.5 GFLOP/s
@@ -101,7 +102,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   const summary = {
     name: 'summary', backend: be.name, threads: be.threads, isa: be instanceof NativeBackend ? be.isa : null,
-    precision, peak_gflops: peak.flops / 1e9, peak_source: peak.source, f32_peak_gflops: f32.flops / 1e9, openblas_coretype: blas.coretype ?? null,
+    precision, peak_gflops: peak.flops / 1e9, peak_source: peak.source, f32_peak_gflops: f32.flops / 1e9,
+    openblas_coretype: blas.coretype ?? null,
     cases: cases.length, min_mfu: Math.min(...cases.map((c) => c.mfu)),
   };
   if (p.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -100,5 +100,6 @@ export const peakText = (p: Peak): string => `${gf(p.flops)} (${p.source})`;
 /** What an MFU figure is a share of: the peak of the precision the matmuls ran in. */
 export function mfuBasis(peakFlops: number, precision: MatmulPrecision): string {
   const base = `${(peakFlops / 1e9).toFixed(0)} GFLOP/s`;
-  return precision === 'bf16' ? `${base}, the bf16 dot-product peak (matmuls in bf16; the f32 rest counts against it too)` : `${base}, the f32 FMA peak`;
+  if (precision === 'f32') return `${base}, the f32 FMA peak`;
+  return `${base}, the bf16 dot-product peak (matmuls in bf16; the f32 rest counts against it too)`;
 }
