@@ -97,8 +97,10 @@ async function checkGpu(tier: Tier): Promise<TierShape> {
     process.stderr.write(`${rows} rows per pass (not ${tier.shape.rows}): the logits must fit this GPU's largest buffer ` +
       `(${(4 * most / 2 ** 20).toFixed(0)} MiB); gradient accumulation keeps the ${tier.shape.batchTokens}-token step\n`);
   }
-  process.stderr.write(`timing a few training steps of the tier's d${tier.shape.depth} model on the GPU...\n`);
-  const c = await calibrate(shape, 3);
+  process.stderr.write(`timing a few training steps of the tier's d${tier.shape.depth} model on the GPU ` +
+    `(${tier.shape.batchTokens.toLocaleString('en-US')} tokens each)...\n`);
+  const c = await calibrate(shape, 3, (i, of, s) =>
+    process.stderr.write(`  ${i === 0 ? 'warm-up step' : `step ${i}/${of}`}: ${s.toFixed(1)} s\n`));
   if (!isSizing(tier.sizing)) {
     const seconds = (tier.sizing.baseSteps * tier.shape.batchTokens) / c.tokensPerSecond;
     process.stderr.write(`d${tier.shape.depth} on this GPU: ${Math.round(c.tokensPerSecond).toLocaleString('en-US')} ` +

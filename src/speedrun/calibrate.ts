@@ -38,7 +38,13 @@ export interface Calibration {
   threads: number;
 }
 
-export async function calibrate(shape: ModelShape, timedSteps = 3): Promise<Calibration> {
+/**
+ * Time `timedSteps` optimizer steps after one warm-up step; `onStep(i, of, seconds)` hears of each as it ends (i = 0
+ * is the warm-up), for shapes whose steps take long (a d20 step of 524,288 tokens on a GPU).
+ */
+export async function calibrate(
+  shape: ModelShape, timedSteps = 3, onStep?: (i: number, of: number, seconds: number) => void,
+): Promise<Calibration> {
   const config = configFromDepth(shape.depth, shape.vocab, shape.seqLen, { headDim: shape.headDim });
   const passTokens = shape.rows * shape.seqLen, passes = Math.max(1, Math.round((shape.batchTokens ?? passTokens) / passTokens));
   const run = syntheticStep(config, shape.rows, passes);
@@ -46,11 +52,14 @@ export async function calibrate(shape: ModelShape, timedSteps = 3): Promise<Cali
   setMatmulPrecision(defaultMatmulPrecision(getBackend()));
   const stepSeconds: number[] = [];
   try {
+    const w0 = performance.now();
     await run.step(); // warm-up: first touch of the activation arena and the kernels' packing buffers
+    onStep?.(0, timedSteps, (performance.now() - w0) / 1000);
     for (let i = 0; i < timedSteps; i++) {
       const t0 = performance.now();
       await run.step();
       stepSeconds.push((performance.now() - t0) / 1000);
+      onStep?.(i + 1, timedSteps, stepSeconds[i]);
     }
   } finally {
     setMatmulPrecision(before);

@@ -71,7 +71,13 @@ test('calibration times real training steps of the model shape', async () => {
 });
 
 test('calibration times whole optimizer steps: a batch of two passes is two passes and one update', async () => {
-  const c = await calibrate({ depth: 1, headDim: 16, seqLen: 32, vocab: 128, rows: 2, batchTokens: 128 }, 3);
+  const heard: number[] = [];
+  const c = await calibrate({ depth: 1, headDim: 16, seqLen: 32, vocab: 128, rows: 2, batchTokens: 128 }, 3, (i, of, s) => {
+    assert.equal(of, 3);
+    assert.ok(s > 0);
+    heard.push(i);
+  });
+  assert.deepEqual(heard, [0, 1, 2, 3], 'the warm-up, then each timed step, as it ends');
   assert.equal(c.passes, 2);
   const median = [...c.stepSeconds].sort((a, b) => a - b)[1];
   assert.ok(Math.abs(c.tokensPerSecond - 128 / median) < 1e-6);
