@@ -33,6 +33,8 @@ import { saveTokenizer } from '../tokenizer/io.js';
 import { checkpointDir, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { tokenizerIdentity } from '../checkpoint/tokenizer-identity.js';
 import { startServer } from '../serve/server.js';
+import { WebGpuBackend } from '../tensor/webgpu/backend.js';
+import { measureGpuPeak } from '../tensor/webgpu/peak.js';
 
 const FLAGS: FlagSpec = {
   clients: { type: 'string', default: '32', help: 'concurrent streaming clients in the load test' },
@@ -83,33 +85,44 @@ interface DecodeResult {
  */
 function randomWeights(model: GPT, dtype: 'f32' | 'bf16'): void {
   let x = 0x9e3779b9;
+  const be = getBackend();
   for (const [name, t] of model.params) {
-    const d = hostData(t.data);
+    // on a device backend each matrix is filled on the host and uploaded
+    const onHost = t.data instanceof Float32Array, d = onHost ? hostData(t.data) : new Float32Array(t.size);
     const half = Math.sqrt(3) * (name === 'transformer.wte.weight' ? 1 : 1 / Math.sqrt(t.shape[1]));
     for (let i = 0; i < d.length; i++) {
       x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
       d[i] = ((x >>> 0) / 2147483648 - 1) * half;
     }
+    if (!onHost) be.write(t.data, d);
     if (dtype === 'bf16' && !keepsF32(name)) toBf16Weight(t);
   }
 }
 
-/** Bytes read + written per second by a copy of 256 MB on the backend (all its threads), best of 5. */
-function copyBandwidth(): number {
-  const be = getBackend(), n = 64 << 20;
+/**
+ * Bytes read + written per second by a copy of 256 MB on the backend (all its threads; on a GPU its memory, the copy
+ * timed to its end), best of 5. 32 MB where the device's largest buffer is smaller (llvmpipe: 128 MiB).
+ */
+async function copyBandwidth(): Promise<number> {
+  const be = getBackend(), finish = (be as { finish?(): Promise<void> }).finish?.bind(be) ?? (async () => undefined);
+  const most = (be as { maxBufferElements?: number }).maxBufferElements ?? Infinity, n = most >= 64 << 20 ? 64 << 20 : 8 << 20;
   const src = be.alloc(n), dst = be.alloc(n);
   be.fill(src, 1, n);
   be.fill(dst, 0, n);
+  await finish();
   let best = Infinity;
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
     be.copy(src, dst, n);
+    await finish();
     best = Math.min(best, performance.now() - t0);
   }
+  be.release(src);
+  be.release(dst);
   return (2 * 4 * n) / (best / 1000);
 }
 
-async function decodeBench(depth: number, steps: number, dtype: 'f32' | 'bf16'): Promise<DecodeResult> {
+async function decodeBench(depth: number, steps: number, dtype: 'f32' | 'bf16', peakFlops: number): Promise<DecodeResult> {
   const headDim = depth <= 4 ? 64 : 128;
   const warm = Math.min(8, steps); // untimed first steps (first-call allocations)
   const len = Math.max(PROMPT_LEN + warm + steps, PREFILL_LEN);
@@ -117,13 +130,15 @@ async function decodeBench(depth: number, steps: number, dtype: 'f32' | 'bf16'):
   randomWeights(model, dtype);
   if (dtype === 'bf16') inferInBf16(model); // the matrices are bf16 already; sets the matmul precision
   try {
-    return await timeDecode(model, depth, steps, warm, len, dtype);
+    return await timeDecode(model, depth, steps, warm, len, dtype, peakFlops);
   } finally {
     setMatmulPrecision('f32');
   }
 }
 
-async function timeDecode(model: GPT, depth: number, steps: number, warm: number, len: number, dtype: 'f32' | 'bf16'): Promise<DecodeResult> {
+async function timeDecode(
+  model: GPT, depth: number, steps: number, warm: number, len: number, dtype: 'f32' | 'bf16', peakFlops: number,
+): Promise<DecodeResult> {
   const rng = seededRng(3);
   const nonEmb = model.numParams() - model.param('transformer.wte.weight').size;
   let prefillMs = Infinity;
@@ -135,7 +150,7 @@ async function timeDecode(model: GPT, depth: number, steps: number, warm: number
     prefillMs = Math.min(prefillMs, performance.now() - t);
     model.releaseCache(c);
   }
-  const copyBw = copyBandwidth();
+  const copyBw = await copyBandwidth();
   const cache = model.newCache(1, len);
   const prompt = Int32Array.from({ length: PROMPT_LEN }, (_, i) => (i * 7919) % DECODE_VOCAB);
   let logits = await model.forwardCached(prompt, 1, PROMPT_LEN, cache);
@@ -159,7 +174,7 @@ async function timeDecode(model: GPT, depth: number, steps: number, warm: number
   const bytes = (dtype === 'bf16' ? 2 : 4) * nonEmb;
   return {
     depth, dtype, params_non_embedding: nonEmb, tokens_per_sec: tps, ms_per_token: msPerToken, flops_per_token: flops,
-    gflops: (flops * tps) / 1e9, flops_utilization: (flops * tps) / machinePeakFlops().flops,
+    gflops: (flops * tps) / 1e9, flops_utilization: (flops * tps) / peakFlops,
     weight_gb_per_sec: (bytes * tps) / 1e9, overhead_share: 1 - forwardMs / totalMs,
     weight_bytes_per_token: bytes, copy_gb_per_sec: copyBw / 1e9, bound_tokens_per_sec: copyBw / bytes,
     bound_share: tps / (copyBw / bytes), prefill_tokens_per_sec: PREFILL_LEN / (prefillMs / 1000),
@@ -198,8 +213,14 @@ async function tempModelDir(): Promise<string> {
   const model = new GPT(configFromDepth(4, tok.vocabSize, 2048, { headDim: 64 }));
   model.initWeights(1);
   const rng = seededRng(5);
+  const be = getBackend();
   for (const [name, t] of model.params) {
-    if (name === 'lm_head.weight' || name.endsWith('c_proj.weight')) { const d = hostData(t.data); for (let i = 0; i < d.length; i++) d[i] = (rng() - 0.5) * 0.2; }
+    if (name === 'lm_head.weight' || name.endsWith('c_proj.weight')) {
+      // filled on the host, then uploaded where the backend keeps weights on its device
+      const d = t.data instanceof Float32Array ? t.data : new Float32Array(t.size);
+      for (let i = 0; i < d.length; i++) d[i] = (rng() - 0.5) * 0.2;
+      if (d !== t.data) be.write(t.data, d);
+    }
   }
   await saveCheckpoint(checkpointDir('sft', 'd4'), model, { format: 1, stage: 'sft', step: 0, modelConfig: model.config, tokenizer: tokenizerIdentity(tok), args: { bench: true } });
   return dir;
@@ -284,17 +305,26 @@ export async function run(argv: string[]): Promise<void> {
   const p = parse('bench serve', 'Single-stream decode and prefill speed (depths 4, 20, 32; f32 and bf16 weights) against the memory-bandwidth bound, and a streaming load test of `nanochat serve`.', FLAGS, argv);
   const say = (s: string) => (p.json ? process.stderr : process.stdout).write(s + '\n');
   const be = getBackend();
-  const peak = machinePeakFlops();
-  say(`bench serve: backend ${be.name} (${be.threads} threads), peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source})`);
+  const gpu = be instanceof WebGpuBackend ? be : undefined;
+  const peak = gpu
+    ? { flops: (await measureGpuPeak(gpu.device, 3)).f32, source: 'the adapter\'s f32 FMA loops, measured' }
+    : machinePeakFlops();
+  say(`bench serve: backend ${be.name} (${gpu ? gpu.adapterInfo.device || gpu.adapterInfo.description : `${be.threads} threads`}), peak ${(peak.flops / 1e9).toFixed(0)} GFLOP/s (${peak.source})`);
   const depths = String(p.values.depths ?? '').split(',').filter(Boolean).map(Number);
   const steps = num(p, 'decode-tokens', { min: 1, max: 100000 });
-  const dtypes = String(p.values.dtype ?? '').split(',').filter(Boolean).map((d) => {
+  let dtypes = String(p.values.dtype ?? '').split(',').filter(Boolean).map((d) => {
     if (d !== 'f32' && d !== 'bf16') throw new UserError(`--dtype takes bf16 and/or f32 separated by commas, got '${p.values.dtype}'`);
     return d;
   });
+  if (gpu && dtypes.includes('bf16')) {
+    // bf16 weights are a CPU feature (vdpbf16ps and the widening packer); webgpu keeps its weights in f32
+    if (dtypes.length === 1) throw new UserError('bench serve on webgpu: bf16 weights are a CPU feature; use --dtype f32');
+    say('  (webgpu keeps weights in f32: the decode test runs f32 only)');
+    dtypes = dtypes.filter((d) => d === 'f32');
+  }
   const decode: DecodeResult[] = [];
   for (const d of depths) for (const dtype of dtypes) {
-    const r = await decodeBench(d, steps, dtype);
+    const r = await decodeBench(d, steps, dtype, peak.flops);
     decode.push(r);
     say(`  decode d${d} ${dtype}: ${r.tokens_per_sec.toFixed(1)} tok/s (${r.ms_per_token.toFixed(2)} ms/token), ${(100 * r.bound_share).toFixed(0)}% of the bandwidth bound ${r.bound_tokens_per_sec.toFixed(1)} tok/s (copy ${r.copy_gb_per_sec.toFixed(1)} GB/s / ${(r.weight_bytes_per_token / 1e6).toFixed(0)} MB per token); prefill ${r.prefill_tokens_per_sec.toFixed(0)} tok/s; ${(r.flops_per_token / 1e6).toFixed(1)} MFLOP/token -> ${r.gflops.toFixed(1)} GFLOP/s (${(100 * r.flops_utilization).toFixed(1)}% of peak), weights ${r.weight_gb_per_sec.toFixed(1)} GB/s, ${(100 * r.overhead_share).toFixed(1)}% of the step outside the forward, RSS ${r.rss_gb.toFixed(2)} GB`);
   }

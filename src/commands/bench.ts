@@ -2,6 +2,7 @@
 // Each layer owns its benchmark module; this file only dispatches.
 
 import { UserError } from '../common/errors.js';
+import { initBackend } from '../tensor/backends.js';
 
 type Bench = (argv: string[]) => Promise<void>;
 
@@ -27,14 +28,21 @@ export async function run(argv: string[]): Promise<number> {
   if (!load) throw new UserError(`unknown benchmark '${what}': choose one of ${[...names, 'all'].join(', ')}`);
   // kernels and train on the GPU backend are their own benchmark: the GPU beside native, shares of the GPU's peak
   const backend = rest.find((a, i) => rest[i - 1] === '--backend') ?? rest.find((a) => a.startsWith('--backend='))?.slice(10);
+  const rest0 = rest.filter((a, i) => a !== '--backend' && rest[i - 1] !== '--backend' && !a.startsWith('--backend='));
+  if (backend === 'webgpu' && what === 'serve') {
+    // decode and serving on the GPU: the same benchmark, on the webgpu backend (its peak and bandwidth measured there)
+    await initBackend('webgpu');
+    await (await load())(rest0);
+    return 0;
+  }
   if (backend !== undefined && backend !== 'native') {
     if (backend !== 'webgpu' || (what !== 'kernels' && what !== 'train')) {
-      throw new UserError(`bench ${what} --backend ${backend}: only \`bench kernels\` and \`bench train\` take --backend webgpu`);
+      throw new UserError(`bench ${what} --backend ${backend}: only \`bench kernels\`, \`bench train\` and \`bench serve\` take --backend webgpu`);
     }
     const gpuBench = await import('../bench/webgpu.js');
     await (what === 'kernels' ? gpuBench.benchKernels : gpuBench.benchTrain)(rest);
     return 0;
   }
-  await (await load())(rest.filter((a, i) => a !== '--backend' && rest[i - 1] !== '--backend' && !a.startsWith('--backend=')));
+  await (await load())(rest0);
   return 0;
 }
