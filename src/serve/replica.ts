@@ -55,6 +55,14 @@ export function startReplica(cfg: WorkerConfig, post: (e: WorkerEvent) => void):
   async function tick(): Promise<void> {
     try {
       await advance();
+    } catch (e) {
+      // a bug outside the per-job guards below: fail the running jobs, keep the replica (in the HTTP thread an
+      // unhandled rejection would end the server)
+      for (const [stream, r] of running) {
+        batch.remove(stream);
+        post({ type: 'error', id: r.job.id, status: 500, message: `internal error: ${(e as Error).message}`, param: null });
+      }
+      running.clear();
     } finally {
       scheduled = false;
     }
