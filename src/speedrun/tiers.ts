@@ -132,9 +132,12 @@ export const TIERS: Record<string, Tier> = {
   },
   cpu: {
     name: 'cpu',
-    // costs from the measured cpu run (2-core AMD EPYC with AVX-512, d6 at 2,455 tokens/s): midtraining 150 steps in
-    // 19 min (in-loop evaluations included), SFT 200 steps in 25 min, RL 40 steps in 15 min, evaluations 14 min at
-    // 200 problems and 100 CORE items per task. Budgets sum to 2h30m; the rest of the pipeline adds about 5 minutes.
+    // Costs from the cpu run of 2026-12-01 (2-core AMD EPYC Zen 5, AVX-512 BF16), in units of its quiet base-training
+    // rate, 5,650 tokens/s (2.9 s a step of 16,384 tokens): midtraining 3.2 s a step with its in-loop evaluations, SFT
+    // 4.0 s, RL 12 s; the evaluations at 200 problems and 100 CORE items 16 minutes (base-eval 6, chat-eval mid 5, SFT
+    // 3.5, RL's GSM8K 1.5). SFT, RL and above all the evaluations (decoding) sped up less than base training since the
+    // previous measured run (2,455 tokens/s), so their costs grew in these units. Budgets sum to 2h30m; the rest of the
+    // pipeline adds about 5 minutes.
     description: 'within 3 hours on the same 2-core machine: the best model this CPU makes in that time (d6, 17M parameters, vocab 8192)',
     shape: {
       vocab: 8192, maxChars: 100_000_000, depth: 6, headDim: 64, seqLen: 512, rows: 16, batchTokens: 16_384,
@@ -143,8 +146,8 @@ export const TIERS: Record<string, Tier> = {
     },
     sizing: {
       budgets: { base: 4500, mid: 1200, sft: 1500, rl: 900, evals: 900 },
-      stepCost: { base: 16_384, mid: 18_660, sft: 18_400, rl: 55_200 },
-      evalCost: 2_060_000,
+      stepCost: { base: 16_384, mid: 18_100, sft: 22_600, rl: 68_000 },
+      evalCost: 5_400_000,
       fullEval: { evalProblems: 200, coreMaxPerTask: 100 },
     },
   },
