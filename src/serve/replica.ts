@@ -58,15 +58,20 @@ export function startReplica(cfg: WorkerConfig, post: (e: WorkerEvent) => void):
     } catch (e) {
       // a bug outside the per-job guards below: fail the running jobs, keep the replica (in the HTTP thread an
       // unhandled rejection would end the server)
-      for (const [stream, r] of running) {
-        batch.remove(stream);
-        post({ type: 'error', id: r.job.id, status: 500, message: `internal error: ${(e as Error).message}`, param: null });
-      }
-      running.clear();
+      failRunning(`internal error: ${(e as Error).message}`);
     } finally {
       scheduled = false;
     }
     if (running.size > 0 || pending.length > 0) schedule();
+  }
+
+  /** End every running job with a 500 and `message`. */
+  function failRunning(message: string): void {
+    for (const [stream, r] of running) {
+      batch.remove(stream);
+      post({ type: 'error', id: r.job.id, status: 500, message, param: null });
+    }
+    running.clear();
   }
 
   /** Admit waiting jobs, drop cancelled ones, then one decode step over the batch and its tokens sent. */
@@ -80,11 +85,7 @@ export function startReplica(cfg: WorkerConfig, post: (e: WorkerEvent) => void):
       try {
         events = await batch.step();
       } catch (e) {
-        for (const [stream, r] of running) {
-          batch.remove(stream);
-          post({ type: 'error', id: r.job.id, status: 500, message: `generation failed: ${(e as Error).message}`, param: null });
-        }
-        running.clear();
+        failRunning(`generation failed: ${(e as Error).message}`);
         events = [];
       }
       for (const e of events) emit(e);
