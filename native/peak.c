@@ -122,9 +122,10 @@ void nc_peak_measure(int threads, int reps, int bf16, nc_peak_t *out) {
   if (reps < 1) reps = 1;
   *out = (nc_peak_t){ .threads = threads, .runs = reps };
   if (bf16) {
-    // 0 FLOP/s and isa "none" where the CPU has no vdpbf16ps (no bf16 matmul runs there either)
+    // 0 FLOP/s and isa "none" where the CPU has no vdpbf16ps or the avx512 table is not in use (no bf16 matmul
+    // runs there either)
 #if defined(__x86_64__) || defined(__i386__)
-    if (nc_cpu_has_avx512bf16()) {
+    if (nc_isa == &nc_isa_avx512 && nc_cpu_has_avx512bf16()) {
       out->flops = best_of(32, CH512, 2 * RUN_FLOP_512, threads, reps);
       out->isa = "avx512bf16"; out->chains = CH512;
       return;
@@ -133,12 +134,14 @@ void nc_peak_measure(int threads, int reps, int bf16, nc_peak_t *out) {
     out->isa = "none";
     return;
   }
-  // the same instruction-set tests the kernel tables use (isa.c)
-  if (nc_cpu_has_avx512()) {
+  // the loops of the kernel table in use (isa.c): with NANOCHAT_ISA=avx2 on an AVX-512 CPU the kernels are
+  // ymm-wide, and their MFU is a share of the ymm peak (half the zmm one on Zen 5: 2 x 256-bit FMAs a cycle)
+  int wide = nc_isa == &nc_isa_avx512, ymm = wide || nc_isa == &nc_isa_avx2;
+  if (wide && nc_cpu_has_avx512()) {
     out->flops = best_of(16, CH512, RUN_FLOP_512, threads, reps);
     out->isa = "avx512"; out->chains = CH512;
   }
-  if (nc_cpu_has_avx2()) {
+  if (ymm && nc_cpu_has_avx2()) {
     double f = best_of(8, CH256, RUN_FLOP_256, threads, reps);
     if (f > out->flops) { out->flops = f; out->isa = "avx2"; out->chains = CH256; }
   }

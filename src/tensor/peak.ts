@@ -83,7 +83,9 @@ export function machinePeakFlops(precision: MatmulPrecision = 'f32'): Peak {
     measured = undefined;
   }
   const file = peakCachePath();
-  const isa = bf16 ? 'avx512bf16' : cpu.flags.size ? widestIsa(cpu) : (measured?.isa ?? 'unknown');
+  // keyed by the kernels in use: NANOCHAT_ISA=avx2 on an AVX-512 CPU has a peak of its own, half the zmm one
+  const inUse = 'isa' in be && typeof be.isa === 'string' ? be.isa : undefined;
+  const isa = bf16 ? 'avx512bf16' : inUse ?? (cpu.flags.size ? widestIsa(cpu) : (measured?.isa ?? 'unknown'));
   const key = peakCacheKey(cpu, isa, be.threads);
   const before = readPeakCache(file)[key];
   if (measured) {

@@ -5,6 +5,8 @@ import { createBackend } from '../../src/tensor/backends.js';
 import type { Backend, PeakMeasurement } from '../../src/tensor/backend.js';
 import { readCpu } from '../../src/tensor/cpu.js';
 import { choosePeak, mfuBasis } from '../../src/tensor/peak.js';
+import { NativeBackend } from '../../src/tensor/native.js';
+import { eachIsa } from '../helpers/backends.js';
 
 function native(): Backend | undefined {
   try { return createBackend('native'); } catch { return undefined; }
@@ -33,6 +35,18 @@ test('the bf16 peak is timed on vdpbf16ps loops where the CPU has AVX512_BF16, a
   assert.equal(m.isa, 'avx512bf16');
   assert.ok(Number.isFinite(m.flops) && m.flops > 5e9 && m.flops < 2e14, `bf16 peak ${m.flops / 1e9} GFLOP/s`);
   assert.ok(m.chains >= 12, `${m.chains} chains`);
+});
+
+test('the peak is timed on the loops of the kernel table in use (NANOCHAT_ISA=avx2 on an AVX-512 CPU: the ymm peak)', (t) => {
+  const be = native();
+  if (!be || !(be instanceof NativeBackend)) { t.skip('native addon not built'); return; }
+  eachIsa(be, (isa) => {
+    const m = be.measurePeakFlops(0, 1);
+    // with the avx512 table both widths are timed and the faster wins (Zen 4 runs zmm FMAs at half rate)
+    const allowed = isa === 'avx512' ? ['avx512', 'avx2'] : [isa];
+    assert.ok(allowed.includes(m.isa), `the ${isa} kernels were timed on ${m.isa} loops`);
+    if (isa !== 'avx512') assert.deepEqual([be.measurePeakFlops(0, 1, 'bf16').flops], [0], 'no bf16 peak off the avx512 table');
+  });
 });
 
 /** CPU seconds the whole machine spent busy so far (/proc/stat, 100 ticks a second), or undefined off Linux. */
