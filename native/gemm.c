@@ -14,6 +14,9 @@
 #define KC 256
 #endif
 #define NC 4096
+#ifndef DEEP_B_BYTES  // packed op(B) up to this size is packed whole when K > KC (-DDEEP_B_BYTES=0: never)
+#define DEEP_B_BYTES (8 << 20)
+#endif
 
 // ---- portable packing and micro-kernel (the generic ISA; also the edge/oracle versions)
 // A panel layout: for each k, MR consecutive rows (zero-padded past m).
@@ -95,7 +98,15 @@ void nc_gemm_packed(int M, int N, int K, const float *Ap, long as, const float *
 
 // The block of the product in flight: columns [jc, jc + nc) of C, depth [pc, pc + kc), its slice of
 // op(B) packed into Bp. The driver moves it; the two task kinds below read it.
-typedef struct { int jc, nc, pc, kc; float *Bp; } gemm_block;
+// With `deep` set, Bp holds every depth slice of the columns at once (pc = 0, kc = K): slice p at
+// Bp + p * KC * np * NR, and each compute task runs its row block through all of them (see nc_gemm_src).
+typedef struct { int jc, nc, pc, kc; float *Bp; int deep; } gemm_block;
+
+// the packed slice at depth d (a multiple of KC) of a deep block, or the one slice of a shallow one
+static inline float *block_slice(const gemm_block *blk, int d) {
+  long np = (blk->nc + NC_NR - 1) / NC_NR;
+  return blk->deep ? blk->Bp + (long)d * np * NC_NR : blk->Bp;
+}
 
 // op(B) stored as f32: the ISA's packer on the slice at depth k0, columns j0.
 static void pack_f32(const nc_bsrc *s, long k0, long j0, int k, int n, void *dst) {
@@ -108,17 +119,19 @@ static void pack_bf16_widen(const nc_bsrc *s, long k0, long j0, int k, int n, vo
 }
 
 // Packs the block's op(B) slice into Bp, `panels` NR-wide panels per task.
-typedef struct { const gemm_block *blk; const nc_bsrc *B; int panels; } packb_job;
+// A deep block has `chunks` tasks per depth slice: task t packs chunk t % chunks of slice t / chunks.
+typedef struct { const gemm_block *blk; const nc_bsrc *B; int panels, chunks; } packb_job;
 static void task_packB(void *vctx, int t, int thread) {
   (void)thread;
   const packb_job *g = (const packb_job *)vctx;
   const gemm_block *blk = g->blk;
-  int p0 = t * g->panels, np = (blk->nc + NC_NR - 1) / NC_NR;
+  int d = blk->pc + t / g->chunks * KC, kc = blk->deep ? (blk->kc - (d - blk->pc) < KC ? blk->kc - (d - blk->pc) : KC) : blk->kc;
+  int p0 = t % g->chunks * g->panels, np = (blk->nc + NC_NR - 1) / NC_NR;
   int p1 = p0 + g->panels < np ? p0 + g->panels : np;
   if (p0 >= p1) return;
   int j0 = blk->jc + p0 * NC_NR, j1 = blk->jc + p1 * NC_NR;
   if (j1 > blk->jc + blk->nc) j1 = blk->jc + blk->nc;
-  g->B->pack(g->B, blk->pc, j0, blk->kc, j1 - j0, blk->Bp + (long)p0 * blk->kc * NC_NR);
+  g->B->pack(g->B, d, j0, kc, j1 - j0, block_slice(blk, d - blk->pc) + (long)p0 * kc * NC_NR);
 }
 
 // Task t packs row block t / nslices of op(A) over the block's depth and multiplies it by column slice
@@ -143,12 +156,16 @@ static void task_compute(void *vctx, int t, int thread) {
   int pps = (np + g->nslices - 1) / g->nslices;
   int p0 = sl * pps, p1 = p0 + pps < np ? p0 + pps : np;
   if (p0 >= p1) return;
-  float *Ap = nc_ws(0, (size_t)nc_packA_size(mc, blk->kc));
-  const float *src = g->tA ? g->A + (long)blk->pc * g->lda + i0 : g->A + (long)i0 * g->lda + blk->pc;
-  nc_isa->packA(g->tA, src, g->lda, mc, blk->kc, Ap);
   int j0 = p0 * NC_NR, j1 = p1 * NC_NR < blk->nc ? p1 * NC_NR : blk->nc;
   float *c = g->C + (long)i0 * g->ldc + blk->jc + j0;
-  macro(mc, j1 - j0, blk->kc, Ap, blk->Bp + (long)p0 * blk->kc * NC_NR, c, g->ldc, blk->pc > 0 || g->acc);
+  int step = blk->deep ? KC : blk->kc;
+  float *Ap = nc_ws(0, (size_t)nc_packA_size(mc, step));
+  for (int d = 0; d < blk->kc; d += step) {  // one slice, or every slice of a deep block
+    int pc = blk->pc + d, kc = blk->kc - d < step ? blk->kc - d : step;
+    const float *src = g->tA ? g->A + (long)pc * g->lda + i0 : g->A + (long)i0 * g->lda + pc;
+    nc_isa->packA(g->tA, src, g->lda, mc, kc, Ap);
+    macro(mc, j1 - j0, kc, Ap, block_slice(blk, d) + (long)p0 * kc * NC_NR, c, g->ldc, pc > 0 || g->acc);
+  }
 }
 
 // ---- skinny path: M <= NC_SKINNY, or NC_SKINNY_NT when B is transposed (one token per sequence when
@@ -202,13 +219,18 @@ void nc_gemm_src(int tA, int M, int N, int K, const float *A, long lda, const nc
     // enough tasks for dynamic balance: at least 4 per thread when M is short, slicing columns
     cj.nslices = 1;
     if (T > 1) while (nmb * cj.nslices < 4 * T && cj.nslices * 2 <= np) cj.nslices *= 2;
-    for (int pc = 0; pc < K; pc += KC) {
-      blk.pc = pc; blk.kc = K - pc < KC ? K - pc : KC;
+    // Deep: with N narrow and K deep (the lm head's dx, 8192 x 8192 x 256 at d4), the row blocks of C would be
+    // read and written once per depth slice (32 times, 16 MiB each); instead op(B) is packed whole (up to
+    // DEEP_B_BYTES, in L3) and each task carries its block of C, in L2, through all of K.
+    blk.deep = K > KC && (double)nc_packB_size(K, blk.nc) * sizeof(float) <= DEEP_B_BYTES;
+    for (int pc = 0; pc < K; pc += blk.deep ? K : KC) {
+      blk.pc = pc; blk.kc = blk.deep ? K : K - pc < KC ? K - pc : KC;
       // the shared packed-B block lives in the caller's thread scratch (slot 1); workers only read it
       blk.Bp = nc_ws(1, (size_t)nc_packB_size(blk.kc, blk.nc));
       int ptasks = T > 1 ? 4 * T : 1;
       pb.panels = (np + ptasks - 1) / ptasks;
-      int nt = (np + pb.panels - 1) / pb.panels;
+      pb.chunks = (np + pb.panels - 1) / pb.panels;
+      int nt = pb.chunks * (blk.deep ? (K + KC - 1) / KC : 1);
       if (T > 1) nc_parallel(nt, task_packB, &pb); else for (int t = 0; t < nt; t++) task_packB(&pb, t, 0);
       int ntc = nmb * cj.nslices;
       if (T > 1) nc_parallel(ntc, task_compute, &cj); else for (int t = 0; t < ntc; t++) task_compute(&cj, t, 0);

@@ -14,6 +14,7 @@
 #define MC 192
 #define KC 512
 #define NC 4096
+#define DEEP_B_BYTES (8 << 20)
 
 int nc_bf16_available(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -28,7 +29,13 @@ static long packA_words(int m, int k) { return (long)((m + NC_BF_MR - 1) / NC_BF
 static long packB_words(int k, int n) { return (long)((n + NC_BF_NR - 1) / NC_BF_NR) * NC_BF_NR * ((k + 1) / 2); }
 
 // The block in flight: columns [jc, jc + nc) of C over depth [pc, pc + kc); its op(B) slice packed in Bp.
-typedef struct { int jc, nc, pc, kc; uint32_t *Bp; } bf_block;
+// With `deep` set, Bp holds every depth slice at once (pc = 0, kc = K; as in gemm.c): slice d at word
+// d / 2 * np * NR, and each compute task carries its block of C through all of them.
+typedef struct { int jc, nc, pc, kc; uint32_t *Bp; int deep; } bf_block;
+static inline uint32_t *bf_slice(const bf_block *blk, int d) {
+  long np = (blk->nc + NC_BF_NR - 1) / NC_BF_NR;
+  return blk->deep ? blk->Bp + (long)(d / 2) * np * NC_BF_NR : blk->Bp;
+}
 
 // op(B) stored as f32 (training): rounded to bf16 pairs while packing.
 static void pack_round(const nc_bsrc *s, long k0, long j0, int k, int n, void *dst) {
@@ -40,18 +47,19 @@ static void pack_bits(const nc_bsrc *s, long k0, long j0, int k, int n, void *ds
   nc_bf_packB_bits_avx512((const uint16_t *)s->B + j0 * s->ldb + k0, s->ldb, n, k, (uint32_t *)dst);
 }
 
-// Packs `panels` NR-wide panels of the block's op(B) slice per task.
-typedef struct { const bf_block *blk; const nc_bsrc *B; int panels; } bf_packb_job;
+// Packs `panels` NR-wide panels of the block's op(B) slice per task; a deep block has `chunks` tasks per slice.
+typedef struct { const bf_block *blk; const nc_bsrc *B; int panels, chunks; } bf_packb_job;
 static void task_packB(void *vctx, int t, int thread) {
   (void)thread;
   const bf_packb_job *g = (const bf_packb_job *)vctx;
   const bf_block *blk = g->blk;
-  int np = (blk->nc + NC_BF_NR - 1) / NC_BF_NR, p0 = t * g->panels;
+  int d = t / g->chunks * KC, kc = blk->deep ? (blk->kc - d < KC ? blk->kc - d : KC) : blk->kc;
+  int np = (blk->nc + NC_BF_NR - 1) / NC_BF_NR, p0 = t % g->chunks * g->panels;
   int p1 = p0 + g->panels < np ? p0 + g->panels : np;
   if (p0 >= p1) return;
   int j0 = blk->jc + p0 * NC_BF_NR, j1 = blk->jc + p1 * NC_BF_NR;
   if (j1 > blk->jc + blk->nc) j1 = blk->jc + blk->nc;
-  g->B->pack(g->B, blk->pc, j0, blk->kc, j1 - j0, blk->Bp + (long)p0 * NC_BF_NR * ((blk->kc + 1) / 2));
+  g->B->pack(g->B, blk->pc + d, j0, kc, j1 - j0, bf_slice(blk, d) + (long)p0 * NC_BF_NR * ((kc + 1) / 2));
 }
 
 // Task t: rows [ib * MC, + MC) of op(A) packed, times column slice t % nslices of Bp, into C.
@@ -66,18 +74,21 @@ static void task_compute(void *vctx, int t, int thread) {
   int np = (blk->nc + NC_BF_NR - 1) / NC_BF_NR, pps = (np + g->nslices - 1) / g->nslices;
   int p0 = sl * pps, p1 = p0 + pps < np ? p0 + pps : np;
   if (p0 >= p1) return;
-  int kp = (blk->kc + 1) / 2;
-  uint32_t *Ap = (uint32_t *)nc_ws(0, (size_t)packA_words(mc, blk->kc));
-  const float *src = g->tA ? g->A + (long)blk->pc * g->lda + i0 : g->A + (long)i0 * g->lda + blk->pc;
-  nc_bf_packA_avx512(g->tA, src, g->lda, mc, blk->kc, Ap);
-  int acc = blk->pc > 0 || g->acc;
-  for (int p = p0; p < p1; p++) {
-    int j = p * NC_BF_NR, nr = blk->nc - j < NC_BF_NR ? blk->nc - j : NC_BF_NR;
-    const uint32_t *b = blk->Bp + (long)p * NC_BF_NR * kp;
-    for (int i = 0; i < mc; i += NC_BF_MR) {
-      int mr = mc - i < NC_BF_MR ? mc - i : NC_BF_MR;
-      nc_bf_uk_avx512(kp, Ap + (long)(i / NC_BF_MR) * NC_BF_MR * kp, b, g->C + (long)(i0 + i) * g->ldc + blk->jc + j,
-                      g->ldc, mr, nr, acc);
+  int step = blk->deep ? KC : blk->kc;
+  uint32_t *Ap = (uint32_t *)nc_ws(0, (size_t)packA_words(mc, step));
+  for (int d = 0; d < blk->kc; d += step) {  // one slice, or every slice of a deep block
+    int pc = blk->pc + d, kc = blk->kc - d < step ? blk->kc - d : step, kp = (kc + 1) / 2;
+    const float *src = g->tA ? g->A + (long)pc * g->lda + i0 : g->A + (long)i0 * g->lda + pc;
+    nc_bf_packA_avx512(g->tA, src, g->lda, mc, kc, Ap);
+    int acc = pc > 0 || g->acc;
+    for (int p = p0; p < p1; p++) {
+      int j = p * NC_BF_NR, nr = blk->nc - j < NC_BF_NR ? blk->nc - j : NC_BF_NR;
+      const uint32_t *b = bf_slice(blk, d) + (long)p * NC_BF_NR * kp;
+      for (int i = 0; i < mc; i += NC_BF_MR) {
+        int mr = mc - i < NC_BF_MR ? mc - i : NC_BF_MR;
+        nc_bf_uk_avx512(kp, Ap + (long)(i / NC_BF_MR) * NC_BF_MR * kp, b, g->C + (long)(i0 + i) * g->ldc + blk->jc + j,
+                        g->ldc, mr, nr, acc);
+      }
     }
   }
 }
@@ -104,12 +115,15 @@ static void gemm_bf16_src(int tA, int M, int N, int K, const float *A, long lda,
     // at least 4 tasks per thread for dynamic balance when M is short: slice the columns
     cj.nslices = 1;
     if (T > 1) while (nmb * cj.nslices < 4 * T && cj.nslices * 2 <= np) cj.nslices *= 2;
-    for (int pc = 0; pc < K; pc += KC) {
-      blk.pc = pc; blk.kc = K - pc < KC ? K - pc : KC;
+    // deep when N is narrow and K deep: op(B) packed whole (up to DEEP_B_BYTES), C's blocks stay in L2 (gemm.c)
+    blk.deep = K > KC && (double)packB_words(K, blk.nc) * 4 <= DEEP_B_BYTES;
+    for (int pc = 0; pc < K; pc += blk.deep ? K : KC) {
+      blk.pc = pc; blk.kc = blk.deep ? K : K - pc < KC ? K - pc : KC;
       blk.Bp = (uint32_t *)nc_ws(1, (size_t)packB_words(blk.kc, blk.nc));  // the caller's scratch; workers read it
       int ptasks = T > 1 ? 4 * T : 1;
       pb.panels = (np + ptasks - 1) / ptasks;
-      int nt = (np + pb.panels - 1) / pb.panels, ntc = nmb * cj.nslices;
+      pb.chunks = (np + pb.panels - 1) / pb.panels;
+      int nt = pb.chunks * (blk.deep ? (K + KC - 1) / KC : 1), ntc = nmb * cj.nslices;
       if (T > 1) nc_parallel(nt, task_packB, &pb); else for (int t = 0; t < nt; t++) task_packB(&pb, t, 0);
       if (T > 1) nc_parallel(ntc, task_compute, &cj); else for (int t = 0; t < ntc; t++) task_compute(&cj, t, 0);
     }
