@@ -39,8 +39,10 @@ static void panel_along_k(const float *X, long ld, int rows, int k, int width, u
     for (int k0 = 0; k0 < k; k0 += 16) {
       __mmask16 mk = first(k - k0);
       __m256i r[8];
-      for (int i = 0; i < 8; i++)
+      for (int i = 0; i < 8; i++) {
         r[i] = g + i < rows ? to_bf16(_mm512_maskz_loadu_ps(mk, X + (long)(g + i) * ld + k0)) : _mm256_setzero_si256();
+        _mm_prefetch((const char *)(X + (long)(g + i + width) * ld + k0), _MM_HINT_T0);
+      }
       tr8(r);
       int p0 = k0 / 2, np = kp - p0 < 8 ? kp - p0 : 8;
       for (int q = 0; q < np; q++) _mm256_storeu_si256((__m256i *)(dst + (long)(p0 + q) * width + g), r[q]);
@@ -58,6 +60,9 @@ static const uint16_t INTERLEAVE[32] = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 2
 // every 32-128 bytes, which held the GEMM at 1.14x f32 on 4096x1024x256 TN and 1.40x on 1024^3 NN (one
 // Zen 5 core, per CPU-second), against 1.59x and 1.72x this way.
 // Columns past `cols` and the row past an odd k are zero.
+#ifndef PF_ROWS
+#define PF_ROWS 4
+#endif
 static void panels_across_k(const float *X, long ld, int cols, int k, int width, long panel, uint32_t *dst) {
   int kp = (k + 1) / 2, padded = (cols + width - 1) / width * width;
   __m512i idx = _mm512_loadu_si512(INTERLEAVE);
@@ -68,6 +73,8 @@ static void panels_across_k(const float *X, long ld, int cols, int k, int width,
       __mmask16 mc = first(cols - c0);
       __m512 vlo = _mm512_maskz_loadu_ps(mc, lo + c0);
       __m512 vhi = has_hi ? _mm512_maskz_loadu_ps(mc, hi + c0) : _mm512_setzero_ps();
+      _mm_prefetch((const char *)(lo + PF_ROWS * ld + c0), _MM_HINT_T0);
+      _mm_prefetch((const char *)(hi + PF_ROWS * ld + c0), _MM_HINT_T0);
       __m512i words = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(vhi, vlo));  // bf16 0-15: vlo
       uint32_t *d = dst + (long)(c0 / width) * panel + (long)p * width;
       if (width == 32) _mm512_storeu_si512(d + c0 % 32, words);

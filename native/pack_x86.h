@@ -30,8 +30,11 @@ static void F(packA)(int trans, const float *A, long lda, int m, int k, float *d
     for (; kk + 8 <= k; kk += 8) {
       const float *s = A + (long)kk * lda;
       float *d = dst + (long)kk * NC_MR;
-      for (int i0 = 0; i0 < mf; i0 += NC_MR, d += (long)k * NC_MR)
+      for (int i0 = 0; i0 < mf; i0 += NC_MR, d += (long)k * NC_MR) {
         for (int r = 0; r < 8; r++) _mm256_storeu_ps(d + r * NC_MR, _mm256_loadu_ps(s + r * lda + i0));
+        if (!(i0 & 15))  // the next 8 rows' lines: each row's run is only mc floats long, 16 KiB from the last
+          for (int r = 8; r < 16; r++) _mm_prefetch((const char *)(s + r * lda + i0), _MM_HINT_T0);
+      }
     }
     for (; kk < k; kk++) {
       const float *s = A + (long)kk * lda;
@@ -46,6 +49,8 @@ static void F(packA)(int trans, const float *A, long lda, int m, int k, float *d
       for (; kk + 8 <= k; kk += 8) {
         __m256 r[8];
         for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(a + i * lda + kk);
+        if (!(kk & 15))  // the next panel's rows, one line each 16 k: too short a stream for the hardware prefetcher
+          for (int i = 0; i < 8; i++) _mm_prefetch((const char *)(a + (i + 8) * lda + kk), _MM_HINT_T0);
         F(tr8)(r);
         for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + (long)(kk + i) * 8, r[i]);
       }
