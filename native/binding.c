@@ -66,13 +66,14 @@ static napi_value dbl(napi_env env, double d) { napi_value u; napi_create_double
 #define LOCKED(stmt) do { nc_lock(); stmt; nc_unlock(); } while (0)
 
 // The arguments of matmul and matmulBf16, checked: sizes that fit in 32 bits, buffers long enough for them.
-typedef struct { const float *a, *b; float *c; int batch, M, N, K, tA, tB, acc; long sA, sB, sC; } MM;
+typedef struct { const float *a, *b; float *c; int batch, M, N, K, tA, tB, acc, sym; long sA, sB, sC; } MM;
 
 static int matmul_args(A *ap, MM *m) {
   A a = *ap;  // the F32 macro reads `a`
   long batch = sz(&a, 3, "batch"), M = sz(&a, 4, "M"), N = sz(&a, 5, "N"), K = sz(&a, 6, "K");
   m->tA = num(&a, 7) != 0; m->tB = num(&a, 8) != 0; m->acc = num(&a, 9) != 0;
   m->sA = sz(&a, 10, "strideA"); m->sB = sz(&a, 11, "strideB"); m->sC = sz(&a, 12, "strideC");
+  m->sym = a.n > 13 && num(&a, 13) != 0;  // optional: C is symmetric, the upper triangle is computed and mirrored
   if (!a.err && (M > 2147483647L || N > 2147483647L || K > 2147483647L || batch > 2147483647L)) fail(&a, "matmul sizes must fit in 32 bits");
   if (a.err) { *ap = a; return 0; }
   double nb = batch > 0 ? (double)(batch - 1) : 0;
@@ -94,12 +95,12 @@ static int require_bf16(A *a) {
   return 0;
 }
 
-// matmul(a, b, c, batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC)
+// matmul(a, b, c, batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC[, symmetric])
 static napi_value js_matmul(napi_env env, napi_callback_info info) {
   BEGIN(13);
   MM m;
   if (!matmul_args(&a, &m)) return NULL;
-  LOCKED(nc_k_matmul(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC));
+  LOCKED(nc_k_matmul(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC, m.sym));
   return undef(env);
 }
 
@@ -109,7 +110,7 @@ static napi_value js_matmul_bf16(napi_env env, napi_callback_info info) {
   if (!require_bf16(&a)) return NULL;
   MM m;
   if (!matmul_args(&a, &m)) return NULL;
-  LOCKED(nc_k_matmul_bf16(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC));
+  LOCKED(nc_k_matmul_bf16(m.a, m.b, m.c, m.batch, m.M, m.N, m.K, m.tA, m.tB, m.acc, m.sA, m.sB, m.sC, m.sym));
   return undef(env);
 }
 

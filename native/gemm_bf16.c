@@ -64,15 +64,17 @@ static void task_packB(void *vctx, int t, int thread) {
 
 // Task t: rows [ib * MC, + MC) of op(A) packed, times column slice t % nslices of Bp, into C.
 // Depth blocks after the first accumulate.
-typedef struct { const bf_block *blk; int tA, M, acc, nslices; const float *A; long lda; float *C; long ldc; } bf_compute_job;
+// mb: rows per block (MC; 64 for a symmetric C, whose blocks skip the panels left of the diagonal as in gemm.c)
+typedef struct { const bf_block *blk; int tA, M, acc, nslices, mb, sym; const float *A; long lda; float *C; long ldc; } bf_compute_job;
 static void task_compute(void *vctx, int t, int thread) {
   (void)thread;
   const bf_compute_job *g = (const bf_compute_job *)vctx;
   const bf_block *blk = g->blk;
   int ib = t / g->nslices, sl = t % g->nslices;
-  int i0 = ib * MC, mc = g->M - i0 < MC ? g->M - i0 : MC;
+  int i0 = ib * g->mb, mc = g->M - i0 < g->mb ? g->M - i0 : g->mb;
   int np = (blk->nc + NC_BF_NR - 1) / NC_BF_NR, pps = (np + g->nslices - 1) / g->nslices;
   int p0 = sl * pps, p1 = p0 + pps < np ? p0 + pps : np;
+  if (g->sym && i0 - blk->jc >= NC_BF_NR && p0 < (i0 - blk->jc) / NC_BF_NR) p0 = (i0 - blk->jc) / NC_BF_NR;
   if (p0 >= p1) return;
   int step = blk->deep ? KC : blk->kc;
   uint32_t *Ap = (uint32_t *)nc_ws(0, (size_t)packA_words(mc, step));
@@ -96,7 +98,7 @@ static void task_compute(void *vctx, int t, int thread) {
 
 // The driver on any source of op(B) that packs into bf16 pairs (nc_bsrc).
 static void gemm_bf16_src(int tA, int M, int N, int K, const float *A, long lda, const nc_bsrc *B, float *C, long ldc,
-                          int acc, int parallel) {
+                          int acc, int parallel, int sym) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!acc) for (int i = 0; i < M; i++) memset(C + (long)i * ldc, 0, sizeof(float) * N);
@@ -107,8 +109,10 @@ static void gemm_bf16_src(int tA, int M, int N, int K, const float *A, long lda,
   if ((double)M * N * K < 1e6) T = 1;  // below ~2 MFLOP a parallel job costs more in wake-ups than it saves
   bf_block blk = { 0 };
   bf_packb_job pb = { .blk = &blk, .B = B };
-  bf_compute_job cj = { .blk = &blk, .tA = tA, .M = M, .acc = acc, .A = A, .lda = lda, .C = C, .ldc = ldc };
-  int nmb = (M + MC - 1) / MC;
+  sym = sym && M == N;
+  bf_compute_job cj = { .blk = &blk, .tA = tA, .M = M, .acc = acc, .mb = sym ? 64 : MC, .sym = sym, .A = A, .lda = lda,
+                        .C = C, .ldc = ldc };
+  int nmb = (M + cj.mb - 1) / cj.mb;
   for (int jc = 0; jc < N; jc += NC) {
     blk.jc = jc; blk.nc = N - jc < NC ? N - jc : NC;
     int np = (blk.nc + NC_BF_NR - 1) / NC_BF_NR;
@@ -128,27 +132,28 @@ static void gemm_bf16_src(int tA, int M, int N, int K, const float *A, long lda,
       if (T > 1) nc_parallel(ntc, task_compute, &cj); else for (int t = 0; t < ntc; t++) task_compute(&cj, t, 0);
     }
   }
+  if (sym) nc_mirror(M, C, ldc, T > 1);
 #else
-  (void)tA; (void)A; (void)lda; (void)B; (void)parallel;
+  (void)tA; (void)A; (void)lda; (void)B; (void)parallel; (void)sym;
 #endif
 }
 
 void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C,
-                  long ldc, int acc, int parallel) {
+                  long ldc, int acc, int parallel, int sym) {
 #if defined(__x86_64__) || defined(__i386__)
   nc_bsrc src = { .B = B, .ldb = ldb, .trans = tB, .pack = pack_round };
 #else
   nc_bsrc src = { .B = B, .ldb = ldb, .trans = tB, .pack = NULL };  // never runs: nc_bf16_available() is 0
 #endif
-  gemm_bf16_src(tA, M, N, K, A, lda, &src, C, ldc, acc, parallel);
+  gemm_bf16_src(tA, M, N, K, A, lda, &src, C, ldc, acc, parallel, sym);
 }
 
 // Batched: one product after another, each threaded inside (the model's linear layers are batch 1), so
 // sC == 0 (one output for every item) behaves as on the f32 path run in order.
 void nc_k_matmul_bf16(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc,
-                      long sA, long sB, long sC) {
+                      long sA, long sB, long sC, int sym) {
   for (int b = 0; b < batch; b++)
-    nc_gemm_bf16(tA, tB, M, N, K, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, C + b * sC, N, acc, 1);
+    nc_gemm_bf16(tA, tB, M, N, K, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, C + b * sC, N, acc, 1, sym);
 }
 
 // Inference with bf16 weights B [N, K] (a linear layer: C = op(A) B^T). round_a: op(A) rounded to bf16 too, the
@@ -172,7 +177,7 @@ void nc_k_matmul_bf16w(const float *A, const uint16_t *B, float *C, int batch, i
     }
 #if defined(__x86_64__) || defined(__i386__)
     nc_bsrc src = { .B = w, .ldb = K, .trans = 1, .pack = pack_bits };
-    gemm_bf16_src(tA, M, N, K, a, lda, &src, c, N, acc, 1);
+    gemm_bf16_src(tA, M, N, K, a, lda, &src, c, N, acc, 1, 0);
 #endif
   }
 }

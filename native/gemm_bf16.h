@@ -37,10 +37,11 @@ static inline uint16_t nc_f32_to_bf16(float x) {
 int nc_cpu_has_avx512bf16(void);  // isa.c
 int nc_bf16_available(void);      // this CPU has AVX512_BF16 and the avx512 table is in use
 // Same arguments as nc_gemm / nc_k_matmul (gemm.c, kernels.c); call only when nc_bf16_available().
+// sym: C is symmetric, only its upper triangle is computed and then mirrored (as nc_gemm_src)
 void nc_gemm_bf16(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C,
-                  long ldc, int acc, int parallel);
+                  long ldc, int acc, int parallel, int sym);
 void nc_k_matmul_bf16(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc,
-                      long sA, long sB, long sC);
+                      long sA, long sB, long sC, int sym);
 // C = op(A) B^T (+ C), B bf16 bits [N, K] (inference weights); round_a rounds op(A) to bf16 too (needs
 // nc_bf16_available()), else op(A) stays f32. Batched like nc_k_matmul_bf16 (strides in elements).
 void nc_k_matmul_bf16w(const float *A, const uint16_t *B, float *C, int batch, int M, int N, int K, int tA, int acc,

@@ -348,20 +348,20 @@ void nc_k_emb_bwd(const float *dout, const int32_t *ids, float *dtable, long n, 
 }
 
 // ---- batched matmul: parallel over the batch when it has enough items, else inside each product
-typedef struct { int tA, tB, M, N, K, acc; const float *A, *B; float *C; long sA, sB, sC; } batch_job;
+typedef struct { int tA, tB, M, N, K, acc, sym; const float *A, *B; float *C; long sA, sB, sC; } batch_job;
 static void batch_task(void *job, int t, int thread) {
   (void)thread;
   const batch_job *j = (const batch_job *)job;
-  nc_gemm(j->tA, j->tB, j->M, j->N, j->K, j->A + t * j->sA, j->tA ? j->M : j->K, j->B + t * j->sB, j->tB ? j->K : j->N,
-          j->C + t * j->sC, j->N, j->acc, 0);
+  nc_gemm_sym(j->tA, j->tB, j->M, j->N, j->K, j->A + t * j->sA, j->tA ? j->M : j->K, j->B + t * j->sB, j->tB ? j->K : j->N,
+              j->C + t * j->sC, j->N, j->acc, 0, j->sym);
 }
 void nc_k_matmul(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc,
-                 long sA, long sB, long sC) {
+                 long sA, long sB, long sC, int sym) {
   if (batch <= 0) return;
-  batch_job j = { .tA = tA, .tB = tB, .M = M, .N = N, .K = K, .acc = acc, .A = A, .B = B, .C = C,
+  batch_job j = { .tA = tA, .tB = tB, .M = M, .N = N, .K = K, .acc = acc, .sym = sym, .A = A, .B = B, .C = C,
                   .sA = sA, .sB = sB, .sC = sC };
   // sC == 0 with batch > 1 would make tasks race on one output: run those in order (like ref, the last write wins)
   if (batch >= 2 * nc_threads() && sC != 0) { nc_parallel(batch, batch_task, &j); return; }
   for (int b = 0; b < batch; b++)
-    nc_gemm(tA, tB, M, N, K, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, C + b * sC, N, acc, 1);
+    nc_gemm_sym(tA, tB, M, N, K, A + b * sA, tA ? M : K, B + b * sB, tB ? K : N, C + b * sC, N, acc, 1, sym);
 }

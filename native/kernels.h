@@ -26,5 +26,7 @@ void nc_k_scce_bwd(const float *raw, const int32_t *t, const float *lse, const f
 void nc_k_transpose(const float *src, float *dst, long rows, long cols);
 void nc_k_emb_fwd(const float *table, const int32_t *ids, float *out, long n, long dim);
 void nc_k_emb_bwd(const float *dout, const int32_t *ids, float *dtable, long n, long dim);
-void nc_k_matmul(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc, long sA, long sB, long sC);
+// sym: C is symmetric (see nc_gemm_src), only its upper triangle is computed
+void nc_k_matmul(const float *A, const float *B, float *C, int batch, int M, int N, int K, int tA, int tB, int acc, long sA, long sB, long sC,
+                 int sym);
 #endif

@@ -100,8 +100,14 @@ void nc_isa_init(void);           // first load: the table NANOCHAT_ISA names, e
 // ---- GEMM (gemm.c): C = op(A) op(B) (+ C when acc); lda/ldb/ldc are row strides of the stored matrices.
 void nc_gemm(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc, int acc, int parallel);
 // The driver alone (no skinny path): op(B) from any source `B` packs into f32 panels (nc_bsrc).
+// sym: the caller promises that C (M = N) is symmetric, op(A) op(B) and, when accumulating, C itself (X X^T, or A A
+// with A symmetric: Muon's Newton-Schulz products); only the tiles on or right of the diagonal are computed, and
+// the lower triangle is copied from the upper (nc_mirror): about half the work.
 void nc_gemm_src(int tA, int M, int N, int K, const float *A, long lda, const nc_bsrc *B, float *C, long ldc, int acc,
-                 int parallel);
+                 int parallel, int sym);
+void nc_gemm_sym(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc,
+                 int acc, int parallel, int sym);
+void nc_mirror(int n, float *C, long ldc, int parallel);  // C[i][j] = C[j][i] for i > j
 // C = op(A) B^T (+ C) with B stored as bf16 bits [N x K] (inference weights), f32 products and sums: skinny M
 // streams B's bf16 rows once; larger M packs B widened to f32 panels for the f32 micro-kernel.
 void nc_gemm_bf16w(int tA, int M, int N, int K, const float *A, long lda, const uint16_t *B, long ldb, float *C, long ldc,

@@ -41,6 +41,12 @@ export interface MatmulParams {
    * stay float32, the input buffers are not changed. For backends where hasBf16Matmul() is true, and ref.
    */
   bf16?: boolean;
+  /**
+   * The caller promises C is symmetric (M = N): op(A) op(B) is, X X^T or A A with A symmetric, and so is C when
+   * accumulating. A backend may then compute the upper triangle and mirror it (native does: half the work of
+   * Muon's Newton-Schulz products); the others compute the whole product, which is the same matrix.
+   */
+  symmetric?: boolean;
   /** element offsets between consecutive batch matrices; 0 broadcasts one matrix. Defaults: M*K, K*N, M*N. */
   strideA?: number;
   strideB?: number;

@@ -12,9 +12,10 @@ import { UserError } from '../common/errors.js';
 
 /** The raw addon exports (native/binding.c). */
 export interface NativeAddon {
-  matmul(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  /** symmetric: C is symmetric, its upper triangle is computed and mirrored (MatmulParams.symmetric) */
+  matmul(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number, symmetric?: boolean): void;
   /** matmul with A and B rounded to bf16 when packed (native/gemm_bf16.c); throws unless bf16() */
-  matmulBf16(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number): void;
+  matmulBf16(a: HostBuf, b: HostBuf, c: HostBuf, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, acc: boolean, sA: number, sB: number, sC: number, symmetric?: boolean): void;
   /**
    * C = op(A) B^T with B the bf16 bits of a weight stored [N, K] (src/tensor/bf16-buf.ts); roundA: op(A) rounded
    * to bf16 as well, on vdpbf16ps (throws unless bf16()); else op(A) stays f32 (every instruction set).
@@ -132,10 +133,10 @@ export class NativeBackend extends HostBackend implements Backend {
       return;
     }
     if (p.bf16) {
-      this.addon.matmulBf16(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
+      this.addon.matmulBf16(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N, p.symmetric ?? false);
       return;
     }
-    this.addon.matmul(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N);
+    this.addon.matmul(a, b, c, batch, M, N, K, p.transA, p.transB, p.accumulate, p.strideA ?? M * K, p.strideB ?? K * N, p.strideC ?? M * N, p.symmetric ?? false);
   }
   transpose(src: HostBuf, dst: HostBuf, rows: number, cols: number): void { this.addon.transpose(src, dst, rows, cols); }
   fill(dst: HostBuf, value: number, n: number): void {

@@ -109,8 +109,9 @@ export class Optimizer {
     let Xn = this.buffer(`Xn:${r}x${c}`, n);
     const [a, b, cc] = NS_COEFFS;
     for (let i = 0; i < steps; i++) {
-      be.matmul(X, X, A, { batch: 1, M: r, N: r, K: c, transA: false, transB: true, accumulate: false, bf16 }); // A = X X^T
-      be.matmul(A, A, B, { batch: 1, M: r, N: r, K: r, transA: false, transB: false, accumulate: false, bf16 }); // B = A A
+      // both Gram products are symmetric: the native backend computes their upper triangles (about half the work)
+      be.matmul(X, X, A, { batch: 1, M: r, N: r, K: c, transA: false, transB: true, accumulate: false, bf16, symmetric: true }); // A = X X^T
+      be.matmul(A, A, B, { batch: 1, M: r, N: r, K: r, transA: false, transB: false, accumulate: false, bf16, symmetric: true }); // B = A A
       be.scale(B, cc, B, r * r, false);
       be.scale(A, b, B, r * r, true); // B = b A + c A^2
       be.scale(X, a, Xn, n, false);

@@ -80,6 +80,40 @@ test('native: large matmul crossing every cache block and both threads (tol 1e-5
   }
 });
 
+test('native: symmetric matmul (Muon\'s X X^T and A A) = the whole product, f32 every ISA and bf16 (tol 1e-5)', (t) => {
+  if (!nb) return t.skip(skipWhy);
+  const sym = (n: number): Float32Array => {
+    const a = rnd(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[i * n + j] = a[j * n + i];
+    return a;
+  };
+  // r x r from X [r, c] X^T, and r x r A A with A symmetric; 600 crosses the 64-row blocks, the 192-row MC and
+  // the deep depth; accumulate onto a symmetric C
+  const cases: [number, number][] = [[1, 5], [7, 33], [40, 300], [200, 64], [600, 700]];
+  const run = (isa: string, bf16: boolean) => {
+    for (const [r, c] of cases) for (const accumulate of [false, true]) {
+      const X = rnd(r * c), A = sym(r);
+      for (const [a, b, K, transB] of [[X, X, c, true], [A, A, r, false]] as const) {
+        const C = accumulate ? sym(r) : rnd(r * r), want = C.slice();
+        const p: MatmulParams = { batch: 1, M: r, N: r, K, transA: false, transB, accumulate, bf16 };
+        (bf16 ? nb! : ref).matmul(a, b, want, p);  // bf16: the full native product is the reference (bf16.test.ts checks it)
+        nb.matmul(a, b, C, { ...p, symmetric: true });
+        close(C, want, 1e-5, `${isa}${bf16 ? ' bf16' : ''} symmetric r=${r} K=${K} tB=${transB} acc=${accumulate}`);
+        for (let i = 0; i < r; i++) for (let j = 0; j < i; j++) assert.equal(C[i * r + j], C[j * r + i], 'not mirrored');
+      }
+    }
+  };
+  eachIsa(nb, (isa) => run(isa, false));
+  if (nb.hasBf16Matmul()) run('avx512', true);
+  // the flag is used, not ignored: on a product that is not symmetric the lower triangle is the upper mirrored
+  const M = 300, K = 50, a = rnd(M * K), b = rnd(K * M), C = new Float32Array(M * M), full = new Float32Array(M * M);
+  nb.matmul(a, b, full, { batch: 1, M, N: M, K, transA: false, transB: false, accumulate: false });
+  nb.matmul(a, b, C, { batch: 1, M, N: M, K, transA: false, transB: false, accumulate: false, symmetric: true });
+  assert.equal(C[5 * M + 290], full[5 * M + 290], 'the upper triangle is the product');
+  assert.equal(C[290 * M + 5], full[5 * M + 290], 'the lower triangle is the upper mirrored');
+  assert.notEqual(C[290 * M + 5], full[290 * M + 5]);
+});
+
 test('native: skinny matmul (M <= 4, NT up to 8: the unpacked decode path) split across threads, every ISA (tol 1e-5)', (t) => {
   if (!nb) return t.skip(skipWhy);
   eachIsa(nb!, (isa) => {
