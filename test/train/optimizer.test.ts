@@ -62,6 +62,21 @@ test('Muon orthogonalization: singular values of the update land near 1, wide an
   }
 });
 
+test('Muon orthogonalization of a tall matrix is the transpose of the wide one\'s (no transposes inside, tol 1e-5)', () => {
+  setBackend(createBackend('ref'));
+  const randn = gaussianRng(5), rows = 24, cols = 8;
+  const g = Float32Array.from({ length: rows * cols }, () => randn());
+  const gt = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) gt[j * rows + i] = g[i * cols + j];
+  const p = Tensor.parameter([rows, cols]);
+  const opt = new Optimizer([{ kind: 'muon', params: [{ name: 'w', tensor: p }], lr: 1, momentumStart: 0, momentumEnd: 0, momentumWarmupSteps: 1, nsSteps: 5 }]);
+  const tall = hostData(opt.orthogonalize(createBackend('ref'), g, rows, cols, 5)).slice();
+  const wide = hostData(opt.orthogonalize(createBackend('ref'), gt, cols, rows, 5));
+  let e = 0;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) e = Math.max(e, Math.abs(tall[i * cols + j] - wide[j * rows + i]));
+  assert.ok(e < 1e-5, `tall vs transposed wide: ${e}`);
+});
+
 test('Muon step: first update is -lr * sqrt(max(1, rows/cols)) * orthogonalized gradient', () => {
   setBackend(createBackend('ref'));
   const randn = gaussianRng(9);
