@@ -35,6 +35,8 @@ interface Case {
   depth: number;
   tokens_per_sec: number;
   mfu: number;
+  /** the same FLOP/s as a share of the peak timed in this run (before and after the case) */
+  mfu_of_run_peak: number | null;
   peak_rss_mb: number;
   peer_tokens_per_sec: number | null;
   ratio: number | null;
@@ -76,6 +78,10 @@ export async function run(argv: string[]): Promise<void> {
   // MFU is a share of the peak of the precision the matmuls run in; with bf16 the f32 share is printed beside it
   const precision = matmulPrecision(), peak = machinePeakFlops(precision), f32 = machinePeakFlops('f32');
   say(`  peak ${peakText(peak)}${precision === 'bf16' ? `; f32 peak ${peakText(f32)}` : ''}`);
+  // A shared host's clock drifts by a sixth from hour to hour (Zen 5 here: 456-546 GFLOP/s f32 on 2 threads), so
+  // MFU is also given against the peak timed in this run, beside each case: the best of a timing before and after.
+  const timePeak = (): number => be.measurePeakFlops?.(0, 8, precision).flops ?? 0;
+  let runPeak = timePeak();
   const cases: Case[] = [];
   for (const depth of depths) {
     const headDim = depth <= 4 ? 64 : 128;
@@ -90,11 +96,14 @@ export async function run(argv: string[]): Promise<void> {
     const mfu = (run.model.flopsPerToken() * tps) / peak.flops;
     const rss = process.resourceUsage().maxRSS / 1024;
     run.dispose();
+    runPeak = Math.max(runPeak, timePeak());
+    const ofRun = runPeak > 0 ? `, ${(100 * mfu * peak.flops / runPeak).toFixed(1)}% of this run's timed ${(runPeak / 1e9).toFixed(0)}` : '';
     const ofF32 = precision === 'bf16' ? ` (${(100 * mfu * peak.flops / f32.flops).toFixed(1)}% of the f32 peak)` : '';
-    say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}% of ${mfuBasis(peak.flops, precision)}${ofF32}, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
+    say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}% of ${mfuBasis(peak.flops, precision)}${ofF32}${ofRun}, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
     const r = torchPeer(depth, headDim, steps, blas);
     const peer = 'tps' in r ? r.tps : null;
-    const c: Case = { name: `train_d${depth}`, depth, tokens_per_sec: tps, mfu, peak_rss_mb: rss, peer_tokens_per_sec: peer, ratio: peer ? tps / peer : null };
+    const c: Case = { name: `train_d${depth}`, depth, tokens_per_sec: tps, mfu, mfu_of_run_peak: runPeak > 0 ? mfu * peak.flops / runPeak : null,
+      peak_rss_mb: rss, peer_tokens_per_sec: peer, ratio: peer ? tps / peer : null };
     cases.push(c);
     if (p.json) process.stdout.write(JSON.stringify(c) + '\n');
     if ('error' in r) say(`  d${depth}: the PyTorch peer failed: ${r.error}`);
@@ -103,6 +112,7 @@ export async function run(argv: string[]): Promise<void> {
   const summary = {
     name: 'summary', backend: be.name, threads: be.threads, isa: be instanceof NativeBackend ? be.isa : null,
     precision, peak_gflops: peak.flops / 1e9, peak_source: peak.source, f32_peak_gflops: f32.flops / 1e9,
+    run_peak_gflops: runPeak / 1e9,
     openblas_coretype: blas.coretype ?? null,
     cases: cases.length, min_mfu: Math.min(...cases.map((c) => c.mfu)),
   };
