@@ -118,6 +118,8 @@ test('bf16 matmul across the cache blocks and both threads, and batched with bro
     { batch: 1, M: 200, N: 70, K: 1100, transA: false, transB: true, accumulate: false },
     // op(B) packed would be 8.8 MB, over the 8 MiB packed whole: 3 depth blocks one at a time
     { batch: 1, M: 9, N: 4000, K: 1100, transA: true, transB: false, accumulate: true },
+    // 5 depth blocks packed one task each, short M in 64-row blocks
+    { batch: 1, M: 150, N: 40, K: 2100, transA: true, transB: false, accumulate: false },
     { batch: 1, M: 385, N: 300, K: 513, transA: true, transB: false, accumulate: true }, // 3 row blocks, threads
     { batch: 1, M: 9, N: 4100, K: 5, transA: false, transB: false, accumulate: false }, // 2 column blocks
     { batch: 3, M: 17, N: 40, K: 31, transA: false, transB: true, accumulate: false, strideA: 0, strideB: 40 * 31 + 5 },

@@ -69,9 +69,11 @@ test('native: matmul matches ref for all transA/transB/accumulate combinations (
 test('native: large matmul crossing every cache block and both threads (tol 1e-5)', (t) => {
   if (!nb) return t.skip(skipWhy);
   // 400 x 300 x 700: 3 row blocks (MC 192) through 3 depth slices (KC 256) of op(B) packed whole (the deep path);
-  // 20 x 2100 x 1100: op(B) packed is 9.5 MB, over the 8 MiB that is packed whole, so it goes slice by slice
+  // 20 x 2100 x 1100: op(B) packed is 9.5 MB, over the 8 MiB that is packed whole, so it goes slice by slice;
   for (const [M, N, K, transA, transB] of [[400, 300, 700, false, false], [400, 300, 700, true, false], [400, 300, 700, false, true],
-    [20, 2100, 1100, false, false], [20, 2100, 1100, true, true]] as const) {
+    [20, 2100, 1100, false, false], [20, 2100, 1100, true, true],
+    // 5 depth slices, one pack task each (whole rows of op(B)), 64-row blocks
+    [100, 70, 1100, true, false], [100, 70, 1100, false, true]] as const) {
     const a = rnd(M * K), b = rnd(K * N), c = rnd(M * N), c2 = c.slice();
     const p: MatmulParams = { batch: 1, M, N, K, transA, transB, accumulate: true };
     nb.matmul(a, b, c, p);
