@@ -7,6 +7,8 @@
 export interface CoreTypeChoice {
   /** the value to set, or undefined to leave OpenBLAS to pick */
   coretype?: string;
+  /** ATEN_CPU_CAPABILITY for PyTorch's own kernels, when they must be held to AVX2 like ours */
+  aten?: string;
   /** one line for the bench log */
   why: string;
 }
@@ -15,9 +17,16 @@ export interface CoreTypeChoice {
  * `flags`: the /proc/cpuinfo flags line; `vendor`: its vendor_id; `userSet`: OPENBLAS_CORETYPE as found in
  * the environment. AVX-512 F+VL+BW+DQ -> SKYLAKEX; AVX2+FMA on AMD -> ZEN; AVX2+FMA otherwise -> HASWELL.
  */
-export function openblasCoreType(flags: string, vendor: string, userSet?: string): CoreTypeChoice {
+export function openblasCoreType(flags: string, vendor: string, userSet?: string, ourIsa?: string): CoreTypeChoice {
   if (userSet) return { coretype: userSet, why: `OPENBLAS_CORETYPE=${userSet}, as set by the user` };
-  const f = new Set(flags.split(/\s+/).filter(Boolean));
+  let f = new Set(flags.split(/\s+/).filter(Boolean));
+  // NANOCHAT_ISA=avx2 on an AVX-512 CPU (the nearest this machine comes to an AVX2-only one): the peer is held to
+  // AVX2 as well, its BLAS and PyTorch's own kernels, so the ratio compares like with like
+  if (ourIsa === 'avx2' && f.has('avx512f')) {
+    f = new Set([...f].filter((x) => !x.startsWith('avx512')));
+    const held = openblasCoreType([...f].join(' '), vendor);
+    return { ...held, aten: 'avx2', why: `${held.why.split(':')[0]} and ATEN_CPU_CAPABILITY=avx2: our kernels are held to AVX2 (NANOCHAT_ISA)` };
+  }
   const avx512 = ['avx512f', 'avx512vl', 'avx512bw', 'avx512dq'].filter((x) => f.has(x));
   if (avx512.length === 4) return { coretype: 'SKYLAKEX', why: 'OPENBLAS_CORETYPE=SKYLAKEX: the CPU has AVX-512 F, VL, BW and DQ' };
   if (f.has('avx2') && f.has('fma')) {

@@ -50,6 +50,7 @@ function torchPeer(depth: number, headDim: number, steps: number, blas: CoreType
   if (!python) return { error: 'no python3 that can `import torch` (Debian: apt-get install python3-torch libopenblas0-pthread)' };
   const env = { ...process.env };
   if (blas.coretype) env.OPENBLAS_CORETYPE = blas.coretype;
+  if (blas.aten) env.ATEN_CPU_CAPABILITY = blas.aten;
   const r = spawnSync(python, [script, String(depth), String(headDim), String(VOCAB), String(SEQ), String(ROWS), String(steps)], {
     encoding: 'utf8', env, timeout: 30 * 60_000,
   });
@@ -72,7 +73,8 @@ export async function run(argv: string[]): Promise<void> {
   const isa = be instanceof NativeBackend ? `, ISA ${be.isa}` : '';
   const cpu = readCpu();
   say(`bench train: backend ${be.name} (${be.threads} threads${isa}), CPU ${cpuName(cpu)}`);
-  const blas = openblasCoreType([...cpu.flags].join(' '), cpu.vendor, process.env.OPENBLAS_CORETYPE);
+  const blas = openblasCoreType([...cpu.flags].join(' '), cpu.vendor, process.env.OPENBLAS_CORETYPE,
+    be instanceof NativeBackend ? be.isa : undefined);
   say(`  PyTorch peer: ${blas.why}`);
   say(`  ${applyDtype(p, be)}`);
   // MFU is a share of the peak of the precision the matmuls run in; with bf16 the f32 share is printed beside it

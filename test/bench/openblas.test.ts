@@ -26,3 +26,13 @@ test('OpenBLAS core type: a value the user set is kept, and every choice says wh
   assert.equal(openblasCoreType(ZEN3, 'AuthenticAMD').why, 'OPENBLAS_CORETYPE=ZEN: an AMD CPU with AVX2 and FMA, no AVX-512');
   assert.match(openblasCoreType(ZEN5, 'AuthenticAMD').why, /^OPENBLAS_CORETYPE=SKYLAKEX: .*AVX-512/);
 });
+
+test('OpenBLAS core type: with our kernels held to AVX2 on an AVX-512 CPU, the peer is held to AVX2 too', () => {
+  const held = openblasCoreType(ZEN5, 'AuthenticAMD', undefined, 'avx2');
+  assert.deepEqual([held.coretype, held.aten], ['ZEN', 'avx2']);
+  assert.match(held.why, /^OPENBLAS_CORETYPE=ZEN and ATEN_CPU_CAPABILITY=avx2: our kernels are held to AVX2/);
+  assert.equal(openblasCoreType(ZEN5, 'GenuineIntel', undefined, 'avx2').coretype, 'HASWELL');
+  // nothing to hold back on a CPU that is AVX2 only, or with the avx512 kernels
+  assert.deepEqual(openblasCoreType(ZEN3, 'AuthenticAMD', undefined, 'avx2').aten, undefined);
+  assert.equal(openblasCoreType(ZEN5, 'AuthenticAMD', undefined, 'avx512').coretype, 'SKYLAKEX');
+});
