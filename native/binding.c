@@ -423,6 +423,8 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_threads(napi_env env, napi_callback_info info) { (void)info; return dbl(env, nc_threads()); }
+// gemmKc(): the f32 GEMM's depth block (from the L1 data cache, or NANOCHAT_GEMM_KC)
+static napi_value js_gemm_kc(napi_env env, napi_callback_info info) { (void)info; return dbl(env, nc_gemm_kc(0)); }
 // peakFlops(threads, reps, bf16): { flops, isa, chains, threads, runs } (threads 0 = all; bf16 0 or 1), see peak.c
 static napi_value js_peak(napi_env env, napi_callback_info info) {
   BEGIN(3);
@@ -480,7 +482,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     { "rmsFwd", js_rmsf }, { "rmsBwd", js_rmsb }, { "rope", js_rope }, { "attFwd", js_attf }, { "attBwd", js_attb },
     { "embFwd", js_embf }, { "embBwd", js_embb }, { "ceFwd", js_cef }, { "ceBwd", js_ceb }, { "adamw", js_adamw },
     { "scceFwd", js_sccef }, { "scceBwd", js_scceb },
-    { "threads", js_threads }, { "isa", js_isa }, { "setIsa", js_setisa }, { "peakFlops", js_peak },
+    { "threads", js_threads }, { "gemmKc", js_gemm_kc }, { "isa", js_isa }, { "setIsa", js_setisa }, { "peakFlops", js_peak },
     { "matmulBf16", js_matmul_bf16 }, { "matmulBf16w", js_matmul_bf16w }, { "bf16", js_bf16 },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

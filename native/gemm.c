@@ -3,16 +3,39 @@
 //     parallel over (ic blocks of MC rows) x (column slices): pack A[MC x KC] privately, then
 //       for jr (NR-wide B micro-panel, stays in L1):  for ir (MR-tall A micro-panel, streamed from L2): micro-kernel
 // Sizes for this machine (Zen 5: 48 KiB L1d, 1 MiB L2 per core): a B micro-panel KC*NR*4 = 32 KiB sits in L1,
-// the A block MC*KC*4 = 192 KiB in L2, the packed B block KC*NC*4 = 4 MiB in L3.
+// the A block MC*KC*4 = 192 KiB in L2, the packed B block KC*NC*4 = 4 MiB in L3 (KC follows the L1: see nc_gemm_kc).
 #include "nc.h"
 #include <string.h>
 
-#ifndef MC  // -DMC=... / -DKC=... for blocking experiments
+#include <stdlib.h>
+#include <unistd.h>
+
+#ifndef MC  // -DMC=... for blocking experiments
 #define MC 192
 #endif
-#ifndef KC
-#define KC 256
+
+// KC, the depth of a block, from the L1 data cache: a B micro-panel (KC x NR floats) should fill at most about 2/3
+// of it, beside the A micro-panel streaming through. 256 (a 32 KiB panel) where L1d is 48 KiB or more (Zen 5:
+// measured best; 128 was 1-4% slower with AVX2 and AVX-512); 128 (16 KiB) where it is 32 KiB (Zen 2-4, most Intel
+// cores), whose L1 a 32 KiB panel would fill alone (BLIS blocks its Zen sgemm to a 16 KiB B panel too). The bf16
+// driver's KC counts bf16 values, two a 32-bit word: twice these. NANOCHAT_GEMM_KC (f32 depth: 64 to 1024, a multiple
+// of 8) overrides it, to time both on a new CPU with `nanochat bench kernels`.
+static int kc_f32;
+int nc_gemm_kc(int bf16) {
+  if (!kc_f32) {  // a benign race: every thread computes the same value
+    int kc = 256;
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    if (l1 > 0 && l1 < 48 * 1024) kc = 128;
 #endif
+    const char *e = getenv("NANOCHAT_GEMM_KC");
+    int want = e ? atoi(e) : 0;
+    if (want >= 64 && want <= 1024 && want % 8 == 0) kc = want;
+    kc_f32 = kc;
+  }
+  return bf16 ? 2 * kc_f32 : kc_f32;
+}
+#define KC nc_gemm_kc(0)
 #define NC 4096
 #ifndef DEEP_B_BYTES  // packed op(B) up to this size is packed whole when K > KC (-DDEEP_B_BYTES=0: never)
 #define DEEP_B_BYTES (8 << 20)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define MC 192
-#define KC 512
+#define KC nc_gemm_kc(1)  // 512 bf16 values (a 32 KiB B panel) with a 48 KiB L1d, 256 with 32 KiB (gemm.c)
 #define NC 4096
 #define DEEP_B_BYTES (8 << 20)
 

@@ -108,6 +108,7 @@ void nc_gemm_src(int tA, int M, int N, int K, const float *A, long lda, const nc
 void nc_gemm_sym(int tA, int tB, int M, int N, int K, const float *A, long lda, const float *B, long ldb, float *C, long ldc,
                  int acc, int parallel, int sym);
 void nc_mirror(int n, float *C, long ldc, int parallel);  // C[i][j] = C[j][i] for i > j
+int nc_gemm_kc(int bf16);  // the depth of a GEMM block (from the L1 data cache; NANOCHAT_GEMM_KC overrides)
 // C = op(A) B^T (+ C) with B stored as bf16 bits [N x K] (inference weights), f32 products and sums: skinny M
 // streams B's bf16 rows once; larger M packs B widened to f32 panels for the f32 micro-kernel.
 void nc_gemm_bf16w(int tA, int M, int N, int K, const float *A, long lda, const uint16_t *B, long ldb, float *C, long ldc,

@@ -81,7 +81,8 @@ export async function run(argv: string[]): Promise<void> {
   const isa = nb instanceof NativeBackend ? nb.isa : '?';
   const peer = p.values['no-peer'] ? { error: 'skipped (--no-peer)' } : await loadPeer();
   const tf: TF | undefined = 'tf' in peer ? peer.tf : undefined;
-  log(`native: ${isa}, ${nb.threads} threads; peer: ${'info' in peer ? peer.info : `n/a (${peer.error})`}`);
+  const kc = nb instanceof NativeBackend ? `, GEMM depth block ${nb.gemmKc} (from the L1d cache; NANOCHAT_GEMM_KC overrides)` : '';
+  log(`native: ${isa}, ${nb.threads} threads${kc}; peer: ${'info' in peer ? peer.info : `n/a (${peer.error})`}`);
   // f32 kernels are a share of the f32 FMA peak, bf16 matmuls of the bf16 dot-product peak (vdpbf16ps)
   const peak = machinePeakFlops('f32'), bf16Peak = nb.hasBf16Matmul?.() ? machinePeakFlops('bf16') : undefined;
   // The peak is the best ever measured on this CPU (a busy moment must not flatter MFU), but a shared host's

@@ -50,6 +50,8 @@ export interface NativeAddon {
     raw: HostBuf, targets: Int32Array, lse: HostBuf, dloss: HostBuf, draw: HostBuf, rows: number, V: number, stride: number, cap: number): void;
   adamw(param: HostBuf, grad: HostBuf, m: HostBuf, v: HostBuf, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
   threads(): number;
+  /** the f32 GEMM's depth block KC: 256 with a 48 KiB L1d, 128 with 32 KiB; NANOCHAT_GEMM_KC overrides */
+  gemmKc(): number;
   peakFlops(threads: number, reps: number, bf16: number): PeakMeasurement;
   isa(): string;
   setIsa(name: string): string;
@@ -111,6 +113,8 @@ export class NativeBackend extends HostBackend implements Backend {
     return this.addon.peakFlops(threads, reps, precision === 'bf16' ? 1 : 0);
   }
 
+  /** The f32 GEMM's depth block (bf16: twice as many values), chosen from the L1 data cache. */
+  get gemmKc(): number { return this.addon.gemmKc(); }
   /** The instruction set in use: 'avx512', 'avx2' or 'generic'. */
   get isa(): string { return this.addon.isa(); }
   /** Switch code paths (tests run all of them; 'auto' picks the best the CPU has). Returns the one in use. */

@@ -1,6 +1,6 @@
 // Every native kernel against the `ref` oracle on the same random inputs, on every instruction-set
 // path this CPU has (avx512, avx2, generic). Shapes include 1, odd and non-multiple-of-16 sizes, and
-// sizes large enough to cross the GEMM cache blocks (KC = 256, MC = 192, NC = 4096) and to be split
+// sizes large enough to cross the GEMM cache blocks (KC = 256 with a 48 KiB L1d, else 128; MC = 192, NC = 4096) and to be split
 // across threads (>= 128 Ki elements). Errors are measured as max |native - ref| / max |ref|.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { loadNativeBackend, NativeBackend } from '../../src/tensor/native.js';
 import { RefBackend } from '../../src/tensor/ref.js';
 import type { AttentionShape, MatmulParams } from '../../src/tensor/backend.js';
 import { eachIsa } from '../helpers/backends.js';
+import { spawnSync } from 'node:child_process';
 
 const loaded = loadNativeBackend();
 const nb = 'backend' in loaded ? (loaded.backend as NativeBackend) : undefined;
@@ -114,6 +115,25 @@ test('native: symmetric matmul (Muon\'s X X^T and A A) = the whole product, f32 
   assert.equal(C[5 * M + 290], full[5 * M + 290], 'the upper triangle is the product');
   assert.equal(C[290 * M + 5], full[5 * M + 290], 'the lower triangle is the upper mirrored');
   assert.notEqual(C[290 * M + 5], full[290 * M + 5]);
+});
+
+test('native: the GEMM depth block follows the L1 data cache, and NANOCHAT_GEMM_KC overrides it (a bad value is ignored)', (t) => {
+  if (!nb) return t.skip(skipWhy);
+  const mod = new URL('../../src/tensor/native.js', import.meta.url).href;
+  const kc = (env: Record<string, string>): number => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `const m = await import(${JSON.stringify(mod)}); const l = m.loadNativeBackend(); console.log(l.backend.gemmKc)`],
+    { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return Number(r.stdout.trim());
+  };
+  const l1 = spawnSync('getconf', ['LEVEL1_DCACHE_SIZE'], { encoding: 'utf8' });
+  const bytes = Number(l1.stdout);
+  const want = l1.status === 0 && bytes > 0 && bytes < 48 * 1024 ? 128 : 256;
+  assert.equal(kc({ NANOCHAT_GEMM_KC: '' }), want, `L1d ${l1.stdout.trim()} bytes`);
+  assert.equal(kc({ NANOCHAT_GEMM_KC: '128' }), 128);
+  assert.equal(kc({ NANOCHAT_GEMM_KC: '100' }), want, 'not a multiple of 8: ignored');
+  assert.equal(kc({ NANOCHAT_GEMM_KC: '4096' }), want, 'out of range: ignored');
 });
 
 test('native: skinny matmul (M <= 4, NT up to 8: the unpacked decode path) split across threads, every ISA (tol 1e-5)', (t) => {
