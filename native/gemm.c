@@ -148,7 +148,8 @@ static void task_packB(void *vctx, int t, int thread) {
   (void)thread;
   const packb_job *g = (const packb_job *)vctx;
   const gemm_block *blk = g->blk;
-  int d = blk->pc + t / g->chunks * KC, kc = blk->deep ? (blk->kc - (d - blk->pc) < KC ? blk->kc - (d - blk->pc) : KC) : blk->kc;
+  int d = blk->pc + t / g->chunks * KC, left = blk->kc - (d - blk->pc);
+  int kc = blk->deep ? (left < KC ? left : KC) : blk->kc;
   int p0 = t % g->chunks * g->panels, np = (blk->nc + NC_NR - 1) / NC_NR;
   int p1 = p0 + g->panels < np ? p0 + g->panels : np;
   if (p0 >= p1) return;

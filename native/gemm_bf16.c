@@ -65,7 +65,12 @@ static void task_packB(void *vctx, int t, int thread) {
 // Task t: rows [ib * MC, + MC) of op(A) packed, times column slice t % nslices of Bp, into C.
 // Depth blocks after the first accumulate.
 // mb: rows per block (MC; 64 for a symmetric C, whose blocks skip the panels left of the diagonal as in gemm.c)
-typedef struct { const bf_block *blk; int tA, M, acc, nslices, mb, sym; const float *A; long lda; float *C; long ldc; } bf_compute_job;
+typedef struct {
+  const bf_block *blk;
+  int tA, M, acc, nslices, mb, sym;
+  const float *A; long lda;
+  float *C; long ldc;
+} bf_compute_job;
 static void task_compute(void *vctx, int t, int thread) {
   (void)thread;
   const bf_compute_job *g = (const bf_compute_job *)vctx;

@@ -81,7 +81,8 @@ export async function run(argv: string[]): Promise<void> {
   const isa = nb instanceof NativeBackend ? nb.isa : '?';
   const peer = p.values['no-peer'] ? { error: 'skipped (--no-peer)' } : await loadPeer();
   const tf: TF | undefined = 'tf' in peer ? peer.tf : undefined;
-  const kc = nb instanceof NativeBackend ? `, GEMM depth block ${nb.gemmKc} (from the L1d cache; NANOCHAT_GEMM_KC overrides)` : '';
+  const kc = nb instanceof NativeBackend
+    ? `, GEMM depth block ${nb.gemmKc} (from the L1d cache; NANOCHAT_GEMM_KC overrides)` : '';
   log(`native: ${isa}, ${nb.threads} threads${kc}; peer: ${'info' in peer ? peer.info : `n/a (${peer.error})`}`);
   // f32 kernels are a share of the f32 FMA peak, bf16 matmuls of the bf16 dot-product peak (vdpbf16ps)
   const peak = machinePeakFlops('f32'), bf16Peak = nb.hasBf16Matmul?.() ? machinePeakFlops('bf16') : undefined;
@@ -95,7 +96,8 @@ export async function run(argv: string[]): Promise<void> {
   const runPeakOf = (name: string): number => (bf16Peak && name.startsWith('bf16') ? runPeak.bf16 : runPeak.f32);
   const pct = (r: Result): string => `${(100 * r.value * 1e9 / peakOf(r.name)).toFixed(0)}% of ${r.name.startsWith('bf16') ? 'bf16 ' : ''}peak`;
   log(`CPU ${cpuName(readCpu())}; f32 peak ${peakText(peak)}${bf16Peak ? `; bf16 peak ${peakText(bf16Peak)}` : ''}`);
-  log(`this run's timed peak (2 threads, best of 8 short runs): f32 ${gf(runPeak.f32)}${bf16Peak ? `, bf16 ${gf(runPeak.bf16)}` : ''}`);
+  const bf16Now = bf16Peak ? `, bf16 ${gf(runPeak.bf16)}` : '';
+  log(`this run's timed peak (2 threads, best of 8 short runs): f32 ${gf(runPeak.f32)}${bf16Now}`);
   log(`${'case'.padEnd(34)} ${'native'.padStart(10)} ${'peer'.padStart(10)}  ratio`);
   const results: Result[] = [];
   const record = (r: Result): void => {
@@ -281,7 +283,8 @@ export async function run(argv: string[]): Promise<void> {
     peak_gflops: +(peak.flops / 1e9).toFixed(1), peak_source: peak.source,
     bf16_peak_gflops: bf16Peak ? +(bf16Peak.flops / 1e9).toFixed(1) : null,
     matmul_median_pct_of_peak: +(100 * mmMedian * 1e9 / peak.flops).toFixed(1),
-    run_peak_gflops: +(runPeak.f32 / 1e9).toFixed(1), run_bf16_peak_gflops: bf16Peak ? +(runPeak.bf16 / 1e9).toFixed(1) : null,
+    run_peak_gflops: +(runPeak.f32 / 1e9).toFixed(1),
+    run_bf16_peak_gflops: bf16Peak ? +(runPeak.bf16 / 1e9).toFixed(1) : null,
     matmul_min_pct_of_run_peak: +(100 * Math.min(...mm.map((r) => r.value)) * 1e9 / runPeak.f32).toFixed(1),
     matmul_median_pct_of_run_peak: +(100 * mmMedian * 1e9 / runPeak.f32).toFixed(1),
     matmul_min_ratio_vs_peer: ratios.length ? +Math.min(...ratios).toFixed(2) : null,
@@ -291,10 +294,12 @@ export async function run(argv: string[]): Promise<void> {
   };
   log(`matmul: min ${summary.matmul_min_gflops} GFLOP/s, median ${summary.matmul_median_gflops} (${(100 * mmMedian * 1e9 / peak.flops).toFixed(0)}% of peak); attention ${summary.attention_pct_of_matmul}% of the matmul median`);
   const bf = results.filter((r) => r.name.startsWith('bf16 matmul'));
+  const pctOf = (v: number, of: number): string => (100 * v * 1e9 / of).toFixed(0);
   const share = (rs: Result[], of: number): string => rs.length && of > 0
-    ? `${(100 * Math.min(...rs.map((r) => r.value)) * 1e9 / of).toFixed(0)}-${(100 * Math.max(...rs.map((r) => r.value)) * 1e9 / of).toFixed(0)}%`
+    ? `${pctOf(Math.min(...rs.map((r) => r.value)), of)}-${pctOf(Math.max(...rs.map((r) => r.value)), of)}%`
     : 'n/a';
-  log(`of this run's timed peak (${gf(runPeak.f32)}${bf16Peak ? `, bf16 ${gf(runPeak.bf16)}` : ''}, better of start and end): ` +
+  const bf16End = bf16Peak ? `, bf16 ${gf(runPeak.bf16)}` : '';
+  log(`of this run's timed peak (${gf(runPeak.f32)}${bf16End}, better of start and end): ` +
     `matmul ${share(mm, runPeak.f32)}${bf.length ? `, bf16 matmul ${share(bf, runPeak.bf16)}` : ''}, ` +
     `attention ${share([att], runPeak.f32)}`);
   emitJson(p, summary);

@@ -25,7 +25,8 @@ export function openblasCoreType(flags: string, vendor: string, userSet?: string
   if (ourIsa === 'avx2' && f.has('avx512f')) {
     f = new Set([...f].filter((x) => !x.startsWith('avx512')));
     const held = openblasCoreType([...f].join(' '), vendor);
-    return { ...held, aten: 'avx2', why: `${held.why.split(':')[0]} and ATEN_CPU_CAPABILITY=avx2: our kernels are held to AVX2 (NANOCHAT_ISA)` };
+    const why = `${held.why.split(':')[0]} and ATEN_CPU_CAPABILITY=avx2: our kernels are held to AVX2 (NANOCHAT_ISA)`;
+    return { ...held, aten: 'avx2', why };
   }
   const avx512 = ['avx512f', 'avx512vl', 'avx512bw', 'avx512dq'].filter((x) => f.has(x));
   if (avx512.length === 4) return { coretype: 'SKYLAKEX', why: 'OPENBLAS_CORETYPE=SKYLAKEX: the CPU has AVX-512 F, VL, BW and DQ' };

@@ -99,13 +99,16 @@ export async function run(argv: string[]): Promise<void> {
     const rss = process.resourceUsage().maxRSS / 1024;
     run.dispose();
     runPeak = Math.max(runPeak, timePeak());
-    const ofRun = runPeak > 0 ? `, ${(100 * mfu * peak.flops / runPeak).toFixed(1)}% of this run's timed ${(runPeak / 1e9).toFixed(0)}` : '';
+    const ofRun = runPeak > 0
+      ? `, ${(100 * mfu * peak.flops / runPeak).toFixed(1)}% of this run's timed ${(runPeak / 1e9).toFixed(0)}` : '';
     const ofF32 = precision === 'bf16' ? ` (${(100 * mfu * peak.flops / f32.flops).toFixed(1)}% of the f32 peak)` : '';
     say(`  d${depth}: ${Math.round(tps)} tok/s, MFU ${(100 * mfu).toFixed(1)}% of ${mfuBasis(peak.flops, precision)}${ofF32}${ofRun}, peak RSS ${rss.toFixed(0)} MB — measuring the PyTorch peer...`);
     const r = torchPeer(depth, headDim, steps, blas);
     const peer = 'tps' in r ? r.tps : null;
-    const c: Case = { name: `train_d${depth}`, depth, tokens_per_sec: tps, mfu, mfu_of_run_peak: runPeak > 0 ? mfu * peak.flops / runPeak : null,
-      peak_rss_mb: rss, peer_tokens_per_sec: peer, ratio: peer ? tps / peer : null };
+    const c: Case = {
+      name: `train_d${depth}`, depth, tokens_per_sec: tps, mfu, mfu_of_run_peak: runPeak > 0 ? mfu * peak.flops / runPeak : null,
+      peak_rss_mb: rss, peer_tokens_per_sec: peer, ratio: peer ? tps / peer : null,
+    };
     cases.push(c);
     if (p.json) process.stdout.write(JSON.stringify(c) + '\n');
     if ('error' in r) say(`  d${depth}: the PyTorch peer failed: ${r.error}`);

@@ -1,7 +1,7 @@
 // Every native kernel against the `ref` oracle on the same random inputs, on every instruction-set
 // path this CPU has (avx512, avx2, generic). Shapes include 1, odd and non-multiple-of-16 sizes, and
-// sizes large enough to cross the GEMM cache blocks (KC = 256 with a 48 KiB L1d, else 128; MC = 192, NC = 4096) and to be split
-// across threads (>= 128 Ki elements). Errors are measured as max |native - ref| / max |ref|.
+// sizes large enough to cross the GEMM cache blocks (KC = 256 with a 48 KiB L1d, else 128; MC = 192, NC = 4096)
+// and to be split across threads (>= 128 Ki elements). Errors are measured as max |native - ref| / max |ref|.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadNativeBackend, NativeBackend } from '../../src/tensor/native.js';
