@@ -5,9 +5,8 @@
 // Sizes for this machine (Zen 5: 48 KiB L1d, 1 MiB L2 per core): a B micro-panel KC*NR*4 = 32 KiB sits in L1,
 // the A block MC*KC*4 = 192 KiB in L2, the packed B block KC*NC*4 = 4 MiB in L3 (KC follows the L1: see nc_gemm_kc).
 #include "nc.h"
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #ifndef MC  // -DMC=... for blocking experiments

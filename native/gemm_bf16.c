@@ -62,9 +62,9 @@ static void task_packB(void *vctx, int t, int thread) {
   g->B->pack(g->B, blk->pc + d, j0, kc, j1 - j0, bf_slice(blk, d) + (long)p0 * NC_BF_NR * ((kc + 1) / 2));
 }
 
-// Task t: rows [ib * MC, + MC) of op(A) packed, times column slice t % nslices of Bp, into C.
-// Depth blocks after the first accumulate.
-// mb: rows per block (MC; 64 for a symmetric C, whose blocks skip the panels left of the diagonal as in gemm.c)
+// Task t: rows [ib * mb, + mb) of op(A) packed, times column slice t % nslices of Bp, into C.
+// Depth blocks after the first accumulate. mb: rows per block, MC; 64 for a symmetric C (whose blocks skip the
+// panels left of the diagonal, as in gemm.c) and down to 64 for a short M (gemm_bf16_src).
 typedef struct {
   const bf_block *blk;
   int tA, M, acc, nslices, mb, sym;
