@@ -15,7 +15,7 @@ import { parse, num, out, emitJson } from '../cli/flags.js';
 import type { Backend } from '../tensor/backend.js';
 import { loadNativeBackend, NativeBackend } from '../tensor/native.js';
 import { cpuName, readCpu } from '../tensor/cpu.js';
-import { machinePeakFlops, peakText } from '../tensor/peak.js';
+import { gf, machinePeakFlops, peakText } from '../tensor/peak.js';
 
 const FLAGS = {
   reps: { type: 'string', default: '7', help: 'timed repetitions per native case (median reported)' },
@@ -69,8 +69,6 @@ async function loadPeer(): Promise<{ tf: TF; info: string } | { error: string }>
   }
 }
 
-const gf = (flops: number): string => `${(flops / 1e9).toFixed(0)} GFLOP/s`;
-
 export async function run(argv: string[]): Promise<void> {
   const p = parse('bench kernels', 'Kernel throughput of the native backend vs tfjs-backend-wasm.', FLAGS, argv);
   const log = out(p);
@@ -89,9 +87,9 @@ export async function run(argv: string[]): Promise<void> {
   // The peak is the best ever measured on this CPU (a busy moment must not flatter MFU), but a shared host's
   // clock drifts by a sixth from hour to hour (this Zen 5: 456-546 GFLOP/s on 2 threads), so each figure is
   // also given as a share of the peak timed in this run, beside the kernels: the better of a timing at the
-  // start and one at the end.
+  // start (the one machinePeakFlops just made) and one at the end.
   const timeNow = (precision: 'f32' | 'bf16'): number => nb.measurePeakFlops?.(0, 8, precision).flops ?? 0;
-  const runPeak = { f32: timeNow('f32'), bf16: bf16Peak ? timeNow('bf16') : 0 };
+  const runPeak = { f32: peak.measured ?? timeNow('f32'), bf16: bf16Peak ? bf16Peak.measured ?? timeNow('bf16') : 0 };
   const peakOf = (name: string): number => (bf16Peak && name.startsWith('bf16') ? bf16Peak : peak).flops;
   const runPeakOf = (name: string): number => (bf16Peak && name.startsWith('bf16') ? runPeak.bf16 : runPeak.f32);
   const pct = (r: Result): string => `${(100 * r.value * 1e9 / peakOf(r.name)).toFixed(0)}% of ${r.name.startsWith('bf16') ? 'bf16 ' : ''}peak`;

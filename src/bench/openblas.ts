@@ -19,12 +19,11 @@ export interface CoreTypeChoice {
  */
 export function openblasCoreType(flags: string, vendor: string, userSet?: string, ourIsa?: string): CoreTypeChoice {
   if (userSet) return { coretype: userSet, why: `OPENBLAS_CORETYPE=${userSet}, as set by the user` };
-  let f = new Set(flags.split(/\s+/).filter(Boolean));
+  const f = new Set(flags.split(/\s+/).filter(Boolean));
   // NANOCHAT_ISA=avx2 on an AVX-512 CPU (the nearest this machine comes to an AVX2-only one): the peer is held to
   // AVX2 as well, its BLAS and PyTorch's own kernels, so the ratio compares like with like
   if (ourIsa === 'avx2' && f.has('avx512f')) {
-    f = new Set([...f].filter((x) => !x.startsWith('avx512')));
-    const held = openblasCoreType([...f].join(' '), vendor);
+    const held = openblasCoreType([...f].filter((x) => !x.startsWith('avx512')).join(' '), vendor);
     const why = `${held.why.split(':')[0]} and ATEN_CPU_CAPABILITY=avx2: our kernels are held to AVX2 (NANOCHAT_ISA)`;
     return { ...held, aten: 'avx2', why };
   }
